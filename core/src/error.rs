@@ -1,0 +1,68 @@
+//! The one error type of freestep.
+
+use core::fmt;
+
+/// Why a call was refused. On every error the parameters, the state buffer
+/// and the optimizer are exactly as they were before the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The parameter, gradient or output slices do not have the length the
+    /// optimizer was built for, or differ from each other.
+    Length,
+    /// The state buffer does not have the length the rule needs
+    /// (see `state_len`).
+    StateLength,
+    /// A gradient (or a loss) is NaN or infinite; the step was not taken.
+    NonFiniteGradient,
+    /// A hyperparameter is out of its range; the payload names it with the
+    /// reference implementation's argument name.
+    InvalidHyperparameter(&'static str),
+    /// More groups than [`MAX_GROUPS`](crate::MAX_GROUPS).
+    TooManyGroups,
+    /// The group lengths do not add up to the parameter count.
+    GroupsDoNotCover,
+    /// A group has a negative or non-finite multiplier.
+    InvalidGroup,
+    /// A Schedule-Free rule was asked to step while it holds the evaluation
+    /// weights; switch back with `train` first.
+    EvalMode,
+    /// A parameter range for the phased step is out of bounds or does not
+    /// start on a multiple of [`TILE`](crate::TILE).
+    BadRange,
+    /// The combined partial sums do not cover every parameter exactly once.
+    IncompletePartial,
+    /// `update` was called before any `finish`.
+    NoPendingStep,
+}
+
+impl Error {
+    /// A one-line description, the same text the C ABI's
+    /// `freestep_status_message` gives.
+    pub const fn message(&self) -> &'static str {
+        match self {
+            Error::Length => "parameter, gradient or output lengths do not match",
+            Error::StateLength => "state buffer has the wrong length",
+            Error::NonFiniteGradient => "a gradient or loss is NaN or infinite; step refused",
+            Error::InvalidHyperparameter(_) => "a hyperparameter is out of range",
+            Error::TooManyGroups => "more parameter groups than MAX_GROUPS",
+            Error::GroupsDoNotCover => "group lengths do not add up to the parameter count",
+            Error::InvalidGroup => "a group multiplier is negative or not finite",
+            Error::EvalMode => "schedule-free optimizer is in eval mode; call train first",
+            Error::BadRange => "parameter range out of bounds or not aligned to TILE",
+            Error::IncompletePartial => "partial sums do not cover every parameter once",
+            Error::NoPendingStep => "update called before finish",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidHyperparameter(name) => write!(f, "{}: {}", self.message(), name),
+            _ => f.write_str(self.message()),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,125 @@
+//! The element type of parameters, gradients and state: `f32` or `f64`.
+//!
+//! Every rule is written once against [`Float`]. Hyperparameters and the
+//! scalar state of a rule (step count, `d`, averaging weights) are always
+//! `f64`, as they are Python floats in the reference implementations; only the
+//! per-parameter buffers use the element type. Each step converts the few
+//! per-step scalars to the element type once, outside the per-element loop.
+
+use core::fmt::Debug;
+use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
+
+use crate::reduce::Accumulator;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type: implemented for `f32` and `f64` only.
+///
+/// The square root is the correctly rounded one on every target, so a
+/// trajectory has the same bits wherever it is computed.
+pub trait Float:
+    sealed::Sealed
+    + Copy
+    + Default
+    + Debug
+    + PartialEq
+    + PartialOrd
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+{
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+    /// The exact accumulator that sums this type's partial sums without
+    /// rounding, so that a reduction does not depend on how it was split.
+    type Exact: Accumulator;
+
+    /// Rounds an `f64` to this type (exact for `f64`).
+    fn from_f64(x: f64) -> Self;
+    /// Widens to `f64` (always exact).
+    fn to_f64(self) -> f64;
+    /// The correctly rounded square root.
+    fn sqrt(self) -> Self;
+    /// The absolute value.
+    fn abs(self) -> Self;
+    /// True unless the value is NaN or infinite.
+    fn is_finite(self) -> bool;
+    /// The larger of two values; NaN loses, as in IEEE `maxNum`.
+    fn max(self, other: Self) -> Self;
+}
+
+impl Float for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    type Exact = crate::reduce::ExactSum<6, -149>;
+
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        libm::sqrtf(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        libm::fabsf(self)
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        f32::max(self, other)
+    }
+}
+
+impl Float for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    type Exact = crate::reduce::ExactSum<34, -1074>;
+
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        libm::sqrt(self)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        libm::fabs(self)
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        f64::max(self, other)
+    }
+}

@@ -1,0 +1,67 @@
+//! # freestep
+//!
+//! Schedule-free and learning-rate-free optimizers that never allocate and
+//! never panic, for training on microcontrollers and inside C and C++
+//! trainers.
+//!
+//! The caller owns every buffer: parameters, gradients and the rule's state
+//! are flat slices of `f32` or `f64`, and each rule says in a `const fn` how
+//! much state it needs, so firmware can size its arrays at compile time. A
+//! bad input is refused with an [`Error`] and leaves parameters and state
+//! exactly as they were; nothing is half applied.
+//!
+//! A rule ([`Sgd`], [`Adam`], [`ScheduleFreeSgd`], [`ScheduleFreeAdamW`],
+//! [`Prodigy`]) holds its hyperparameters, with the reference
+//! implementation's names and defaults, and its few scalars (step count,
+//! `d`). An [`Optimizer`] binds a rule to a parameter count and optional
+//! [`Group`]s and runs each step in three phases (see [`optimizer`]), so a
+//! step can be split across threads or processes and still give the bits of
+//! the one-call step.
+//!
+//! # Examples
+//!
+//! ```
+//! use freestep::{Optimizer, ScheduleFreeAdamW, ScheduleFreeAdamWConfig};
+//!
+//! const N: usize = 4;
+//! let mut params = [0.5f32, -1.0, 2.0, 0.25];
+//! let mut state = [0.0f32; ScheduleFreeAdamW::state_len(N)];
+//! let rule = ScheduleFreeAdamW::new(ScheduleFreeAdamWConfig { lr: 0.05, ..Default::default() });
+//! let mut opt = Optimizer::<f32, _>::new(rule, N).unwrap();
+//! for _ in 0..300 {
+//!     let grads = params; // gradient of ||p||^2 / 2
+//!     opt.step(&mut params, &grads, &mut state).unwrap();
+//! }
+//! opt.eval(&mut params, &state).unwrap(); // the averaged weights
+//! assert!(params.iter().all(|p| p.abs() < 0.1));
+//! ```
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+pub mod error;
+pub mod float;
+pub mod layout;
+mod math;
+pub mod optimizer;
+pub mod reduce;
+pub mod rules;
+
+pub use error::Error;
+pub use float::Float;
+pub use layout::{Group, MAX_GROUPS, TILE};
+pub use optimizer::{Optimizer, Piece, PieceMut, UpdateRule};
+pub use reduce::Partial;
+pub use rules::adam::{Adam, AdamConfig};
+pub use rules::prodigy::{Prodigy, ProdigyConfig};
+pub use rules::schedule_free::{
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig,
+};
+pub use rules::sgd::{Sgd, SgdConfig};

@@ -1,0 +1,23 @@
+//! The update rules, one family per file.
+//!
+//! Each file starts with where the rule comes from, its update equations in
+//! the reference's symbols, its state per parameter, and every place where it
+//! deliberately differs from the reference.
+
+pub mod adam;
+pub mod prodigy;
+pub mod schedule_free;
+pub mod sgd;
+
+/// Step count and learning rate of the last step, common to every rule, for
+/// logging.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Steps taken so far.
+    pub k: u64,
+    /// The learning rate the last step used, after warmup and adaptation
+    /// (for Prodigy: `d * lr`).
+    pub lr: f64,
+    /// The distance estimate `d` of rules that have one, else `None`.
+    pub d: Option<f64>,
+}
