@@ -267,6 +267,7 @@ pub(crate) fn all_finite<T: Float>(xs: &[T]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
