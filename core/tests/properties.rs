@@ -1,0 +1,486 @@
+//! Properties every rule must have, driven by one table of (rule, settings).
+//!
+//! Adding a rule adds a row to `rows!`. Each property runs for every row, in
+//! `f32` and `f64` where the property does not depend on precision.
+//!
+//! The expected values are independent of the code under test: the optimum
+//! of the quadratic is `c` and of Rosenbrock's function `(1, 1)`; refused
+//! calls must leave every bit as it was; a split step must give the bits of
+//! the one-call step.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use freestep::rules::schedule_free::ScheduleFree;
+use freestep::*;
+
+/// What the tests need beyond `UpdateRule`: the weights to judge the rule
+/// by (the average `x` for Schedule-Free, the parameters otherwise).
+trait Judged: UpdateRule {
+    fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
+        let _ = (opt, state);
+        params.to_vec()
+    }
+}
+
+impl Judged for Sgd {}
+impl Judged for Adam {}
+impl Judged for Prodigy {}
+impl Judged for ScheduleFreeSgd {
+    fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
+        averaged(opt, params, state)
+    }
+}
+impl Judged for ScheduleFreeAdamW {
+    fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
+        averaged(opt, params, state)
+    }
+}
+
+fn averaged<T: Float, R: ScheduleFree>(opt: &Optimizer<T, R>, params: &[T], state: &[T]) -> Vec<T> {
+    let mut x = vec![T::ZERO; params.len()];
+    opt.eval_params(params, state, &mut x).unwrap();
+    x
+}
+
+/// One row: a rule tuned for the quadratic and one tuned for Rosenbrock.
+struct Row<R> {
+    name: &'static str,
+    quadratic: R,
+    rosenbrock: R,
+    rosenbrock_steps: usize,
+}
+
+/// Calls `$check` with every row. The macro keeps the table in one place
+/// while each property stays generic over the rule type.
+macro_rules! rows {
+    ($check:ident) => {{
+        let sgd = |lr, momentum, nesterov| {
+            Sgd::new(SgdConfig {
+                lr,
+                momentum,
+                nesterov,
+                ..Default::default()
+            })
+        };
+        $check(Row {
+            name: "sgd",
+            quadratic: sgd(0.05, 0.0, false),
+            rosenbrock: sgd(1e-3, 0.0, false),
+            rosenbrock_steps: 60_000,
+        });
+        $check(Row {
+            name: "sgd-momentum",
+            quadratic: Sgd::new(SgdConfig {
+                lr: 0.02,
+                momentum: 0.9,
+                dampening: 0.1,
+                weight_decay: 0.0,
+                ..Default::default()
+            }),
+            rosenbrock: sgd(2e-4, 0.9, false),
+            rosenbrock_steps: 40_000,
+        });
+        $check(Row {
+            name: "sgd-nesterov",
+            quadratic: sgd(0.02, 0.9, true),
+            rosenbrock: sgd(2e-4, 0.9, true),
+            rosenbrock_steps: 40_000,
+        });
+        let adam = |lr, amsgrad, c: AdamConfig| Adam::new(AdamConfig { lr, amsgrad, ..c });
+        $check(Row {
+            name: "adam",
+            quadratic: adam(0.05, false, AdamConfig::default()),
+            rosenbrock: adam(0.01, false, AdamConfig::default()),
+            rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "adam-amsgrad",
+            quadratic: adam(0.05, true, AdamConfig::default()),
+            rosenbrock: adam(0.01, true, AdamConfig::default()),
+            rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "adamw",
+            quadratic: adam(
+                0.05,
+                false,
+                AdamConfig {
+                    weight_decay: 0.0,
+                    ..AdamConfig::adamw()
+                },
+            ),
+            rosenbrock: adam(
+                0.01,
+                false,
+                AdamConfig {
+                    weight_decay: 0.0,
+                    ..AdamConfig::adamw()
+                },
+            ),
+            rosenbrock_steps: 20_000,
+        });
+        let sf_sgd = |lr| {
+            ScheduleFreeSgd::new(ScheduleFreeSgdConfig {
+                lr,
+                ..Default::default()
+            })
+        };
+        $check(Row {
+            name: "sgd-schedulefree",
+            quadratic: sf_sgd(0.02),
+            rosenbrock: sf_sgd(1e-3),
+            rosenbrock_steps: 100_000,
+        });
+        let sf_adamw = |lr| {
+            ScheduleFreeAdamW::new(ScheduleFreeAdamWConfig {
+                lr,
+                ..Default::default()
+            })
+        };
+        $check(Row {
+            name: "adamw-schedulefree",
+            quadratic: sf_adamw(0.05),
+            rosenbrock: sf_adamw(0.01),
+            rosenbrock_steps: 20_000,
+        });
+        let prodigy = |slice_p| {
+            Prodigy::new(ProdigyConfig {
+                slice_p,
+                ..Default::default()
+            })
+        };
+        $check(Row {
+            name: "prodigy",
+            quadratic: prodigy(1),
+            rosenbrock: Prodigy::new(ProdigyConfig {
+                lr: 0.1,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "prodigy-slice-p",
+            quadratic: prodigy(3),
+            rosenbrock: Prodigy::new(ProdigyConfig {
+                lr: 0.1,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 20_000,
+        });
+    }};
+}
+
+/// A deterministic stream of numbers in [-1, 1).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+    fn vec<T: Float>(&mut self, n: usize, scale: f64) -> Vec<T> {
+        (0..n).map(|_| T::from_f64(scale * self.next())).collect()
+    }
+}
+
+/// `f(x) = ½ Σ a_i (x_i - c_i)²` with `a_i` in [1, 4]: minimum 0 at `c`.
+struct Quadratic {
+    a: Vec<f64>,
+    c: Vec<f64>,
+}
+
+impl Quadratic {
+    fn new(n: usize) -> Self {
+        let mut rng = Lcg(7);
+        let a = (0..n).map(|_| 2.5 + 1.5 * rng.next()).collect();
+        let c = (0..n).map(|_| rng.next()).collect();
+        Self { a, c }
+    }
+    fn value<T: Float>(&self, x: &[T]) -> f64 {
+        let terms = x.iter().zip(&self.a).zip(&self.c);
+        terms
+            .map(|((x, a), c)| 0.5 * a * (x.to_f64() - c).powi(2))
+            .sum()
+    }
+    fn grad<T: Float>(&self, x: &[T]) -> Vec<T> {
+        let terms = x.iter().zip(&self.a).zip(&self.c);
+        terms
+            .map(|((x, a), c)| T::from_f64(a * (x.to_f64() - c)))
+            .collect()
+    }
+}
+
+fn fresh<T: Float, R: UpdateRule>(rule: &R, n: usize) -> (Optimizer<T, R>, Vec<T>) {
+    let opt = Optimizer::new(rule.clone(), n).unwrap();
+    let state = vec![T::from_f64(f64::NAN); opt.state_len()];
+    (opt, state)
+}
+
+fn converges_on_quadratic<R: Judged>(row: Row<R>) {
+    let q = Quadratic::new(20);
+    let (mut opt, mut state) = fresh::<f64, R>(&row.quadratic, 20);
+    let mut x = vec![0.0; 20];
+    let f0 = q.value(&x);
+    for _ in 0..3000 {
+        let g = q.grad(&x);
+        opt.step(&mut x, &g, &mut state).unwrap();
+    }
+    let f = q.value(&R::judged(&opt, &x, &state));
+    assert!(f < 1e-4 * f0, "{}: f = {f:e} from {f0:e}", row.name);
+}
+
+fn rosenbrock_grad(x: &[f64]) -> [f64; 2] {
+    let (a, b) = (x[0], x[1]);
+    [
+        -2.0 * (1.0 - a) - 400.0 * a * (b - a * a),
+        200.0 * (b - a * a),
+    ]
+}
+
+fn converges_on_rosenbrock<R: Judged>(row: Row<R>) {
+    let (mut opt, mut state) = fresh::<f64, R>(&row.rosenbrock, 2);
+    let mut x = vec![-1.2, 1.0];
+    for _ in 0..row.rosenbrock_steps {
+        let g = rosenbrock_grad(&x);
+        opt.step(&mut x, &g, &mut state).unwrap();
+    }
+    let x = R::judged(&opt, &x, &state);
+    let dist = ((x[0] - 1.0).powi(2) + (x[1] - 1.0).powi(2)).sqrt();
+    assert!(dist < 0.05, "{}: ended at {x:?}", row.name);
+}
+
+#[test]
+fn every_rule_converges_on_a_quadratic() {
+    rows!(converges_on_quadratic);
+}
+
+#[test]
+fn every_rule_converges_on_rosenbrock() {
+    rows!(converges_on_rosenbrock);
+}
+
+fn zero_gradients_stay_finite<T: Float, R: Judged>(row: &Row<R>) {
+    let (mut opt, mut state) = fresh::<T, R>(&row.quadratic, 37);
+    let mut x: Vec<T> = Lcg(3).vec(37, 1.0);
+    let zeros = vec![T::ZERO; 37];
+    for _ in 0..50 {
+        opt.step(&mut x, &zeros, &mut state).unwrap();
+    }
+    let judged = R::judged(&opt, &x, &state);
+    assert!(
+        x.iter().chain(&judged).all(|v| v.is_finite()),
+        "{}",
+        row.name
+    );
+}
+
+fn spike_is_survived<T: Float, R: Judged>(row: &Row<R>) {
+    let q = Quadratic::new(20);
+    let (mut opt, mut state) = fresh::<T, R>(&row.quadratic, 20);
+    let mut x = vec![T::ZERO; 20];
+    // A plain SGD-like average remembers the spike for a while: give it time.
+    for k in 0..3000 {
+        let mut g = q.grad(&x);
+        if k == 20 {
+            g.iter_mut().for_each(|g| *g = *g * T::from_f64(1e3));
+        }
+        opt.step(&mut x, &g, &mut state).unwrap();
+    }
+    let judged = R::judged(&opt, &x, &state);
+    let all_finite = x.iter().chain(&judged).chain(&state).all(|v| v.is_finite());
+    assert!(all_finite, "{}: non-finite after a 1e3 spike", row.name);
+    // And the rule is still making progress from the start (f = f0 at 0).
+    let (f, f0) = (q.value(&judged), q.value(&vec![T::ZERO; 20]));
+    assert!(
+        f < f0,
+        "{}: f = {f:e} after the spike, {f0:e} at the start",
+        row.name
+    );
+}
+
+fn in_every_precision<R: Judged>(row: Row<R>) {
+    zero_gradients_stay_finite::<f32, R>(&row);
+    zero_gradients_stay_finite::<f64, R>(&row);
+    spike_is_survived::<f32, R>(&row);
+    spike_is_survived::<f64, R>(&row);
+}
+
+#[test]
+fn zero_gradients_and_spikes_stay_finite() {
+    rows!(in_every_precision);
+}
+
+fn bits<T: Float>(xs: &[T]) -> Vec<u64> {
+    xs.iter().map(|x| x.to_f64().to_bits()).collect()
+}
+
+/// Runs `bad` on a stepped optimizer and checks that it failed with
+/// `expected` and that the next good step gives the bits it would have given
+/// without the bad call.
+fn refused_without_trace<R: Judged>(
+    row: &Row<R>,
+    expected: Error,
+    bad: impl Fn(&mut Optimizer<f32, R>, &mut Vec<f32>, &mut Vec<f32>) -> Result<(), Error>,
+) {
+    let q = Quadratic::new(300);
+    let (mut opt, mut state) = fresh::<f32, R>(&row.quadratic, 300);
+    let mut x: Vec<f32> = Lcg(11).vec(300, 1.0);
+    for _ in 0..3 {
+        let g = q.grad(&x);
+        opt.step(&mut x, &g, &mut state).unwrap();
+    }
+    let (x_before, state_before, mut twin) = (x.clone(), state.clone(), opt.clone());
+    assert_eq!(
+        bad(&mut opt, &mut x, &mut state),
+        Err(expected),
+        "{}",
+        row.name
+    );
+    assert_eq!(bits(&x), bits(&x_before), "{}: params changed", row.name);
+    assert_eq!(
+        bits(&state),
+        bits(&state_before),
+        "{}: state changed",
+        row.name
+    );
+    let g = q.grad(&x);
+    let (mut x2, mut s2) = (x.clone(), state.clone());
+    opt.step(&mut x, &g, &mut state).unwrap();
+    twin.step(&mut x2, &g, &mut s2).unwrap();
+    assert_eq!(bits(&x), bits(&x2), "{}: scalar state changed", row.name);
+}
+
+fn bad_inputs_change_nothing<R: Judged>(row: Row<R>) {
+    for poison in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        refused_without_trace(&row, Error::NonFiniteGradient, |opt, x, s| {
+            let mut g = vec![0.5f32; 300];
+            g[299] = poison;
+            opt.step(x, &g, s)
+        });
+    }
+    refused_without_trace(&row, Error::Length, |opt, x, s| opt.step(x, &[0.5; 299], s));
+    refused_without_trace(&row, Error::Length, |opt, x, s| {
+        opt.step(&mut x[..299], &[0.5; 299], s)
+    });
+    refused_without_trace(&row, Error::StateLength, |opt, x, s| match s.len() {
+        0 => opt.step(x, &[0.5; 300], &mut [0.0]),
+        n => opt.step(x, &[0.5; 300], &mut s[..n - 1]),
+    });
+    refused_without_trace(&row, Error::StateLength, |opt, x, s| {
+        let mut longer = s.clone();
+        longer.push(0.0);
+        let r = opt.step(x, &[0.5; 300], &mut longer);
+        let len = s.len();
+        s.copy_from_slice(&longer[..len]);
+        r
+    });
+    refused_without_trace(&row, Error::BadRange, |opt, x, s| {
+        opt.partial(100, &x[100..], &[0.5; 200], s).map(|_| ())
+    });
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    rows!(bad_inputs_change_nothing);
+}
+
+/// Steps with the phases over `cuts` (tile-aligned split points), combining
+/// the partials in reverse order.
+fn phased_step<T: Float, R: UpdateRule>(
+    opt: &mut Optimizer<T, R>,
+    x: &mut [T],
+    g: &[T],
+    state: &mut [T],
+    cuts: &[usize],
+) {
+    let n = x.len();
+    let bounds: Vec<usize> = [0].iter().chain(cuts).chain([n].iter()).copied().collect();
+    let mut total = Partial::<T>::EMPTY;
+    for w in bounds.windows(2).rev() {
+        let sr = opt.state_range(w[0], w[1]).unwrap();
+        let part = opt
+            .partial(w[0], &x[w[0]..w[1]], &g[w[0]..w[1]], &state[sr])
+            .unwrap();
+        total = part.combine(&total);
+    }
+    opt.finish(&total).unwrap();
+    for w in bounds.windows(2) {
+        let sr = opt.state_range(w[0], w[1]).unwrap();
+        opt.update(w[0], &mut x[w[0]..w[1]], &g[w[0]..w[1]], &mut state[sr])
+            .unwrap();
+    }
+}
+
+fn phases_match_one_call<T: Float, R: Judged>(row: &Row<R>) {
+    let n = 7 * TILE + 93;
+    let groups = [Group::new(700), Group::new(n - 700).weight_decay_scale(0.0)];
+    let splits: [&[usize]; 3] = [&[], &[3 * TILE], &[256, 512, 768, 1024, 1280, 1536]];
+    let q = Quadratic::new(n);
+    let x0: Vec<T> = Lcg(5).vec(n, 2.0);
+    let mut results = Vec::new();
+    for cuts in splits {
+        let mut opt = Optimizer::<T, R>::with_groups(row.quadratic.clone(), n, &groups).unwrap();
+        let mut state = vec![T::ZERO; opt.state_len()];
+        let mut x = x0.clone();
+        for k in 0..6 {
+            let mut g = q.grad(&x);
+            if k == 0 {
+                g.iter_mut().step_by(3).for_each(|g| *g = T::ZERO);
+            }
+            phased_step(&mut opt, &mut x, &g, &mut state, cuts);
+        }
+        results.push((bits(&x), bits(&state)));
+    }
+    // The one-call step.
+    let mut opt = Optimizer::<T, R>::with_groups(row.quadratic.clone(), n, &groups).unwrap();
+    let mut state = vec![T::ZERO; opt.state_len()];
+    let mut x = x0.clone();
+    for k in 0..6 {
+        let mut g = q.grad(&x);
+        if k == 0 {
+            g.iter_mut().step_by(3).for_each(|g| *g = T::ZERO);
+        }
+        opt.step(&mut x, &g, &mut state).unwrap();
+    }
+    for (i, r) in results.iter().enumerate() {
+        assert!(
+            r.0 == bits(&x),
+            "{}: params differ with split {i}",
+            row.name
+        );
+        assert!(
+            r.1 == bits(&state),
+            "{}: state differs with split {i}",
+            row.name
+        );
+    }
+}
+
+fn phases_in_every_precision<R: Judged>(row: Row<R>) {
+    phases_match_one_call::<f32, R>(&row);
+    phases_match_one_call::<f64, R>(&row);
+}
+
+#[test]
+fn phased_step_over_any_split_matches_the_one_call_step() {
+    rows!(phases_in_every_precision);
+}
+
+#[test]
+fn a_partial_that_misses_a_range_is_refused() {
+    let n = 2 * TILE;
+    let mut opt = Optimizer::<f32, _>::new(Prodigy::new(ProdigyConfig::default()), n).unwrap();
+    let state = vec![0.0f32; opt.state_len()];
+    let (x, g) = (vec![1.0f32; n], vec![0.5f32; n]);
+    let sr = opt.state_range(0, TILE).unwrap();
+    let half = opt.partial(0, &x[..TILE], &g[..TILE], &state[sr]).unwrap();
+    assert_eq!(opt.finish(&half), Err(Error::IncompletePartial));
+    let sr = opt.state_range(TILE, n).unwrap();
+    let other = opt
+        .partial(TILE, &x[TILE..], &g[TILE..], &state[sr])
+        .unwrap();
+    assert_eq!(opt.finish(&half.combine(&other)), Ok(()));
+}
