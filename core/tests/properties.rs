@@ -285,7 +285,7 @@ fn spike_is_survived<T: Float, R: Judged>(row: &Row<R>) {
     for k in 0..3000 {
         let mut g = q.grad(&x);
         if k == 20 {
-            g.iter_mut().for_each(|g| *g = *g * T::from_f64(1e3));
+            g.iter_mut().for_each(|g| *g *= T::from_f64(1e3));
         }
         opt.step(&mut x, &g, &mut state).unwrap();
     }
@@ -293,7 +293,7 @@ fn spike_is_survived<T: Float, R: Judged>(row: &Row<R>) {
     let all_finite = x.iter().chain(&judged).chain(&state).all(|v| v.is_finite());
     assert!(all_finite, "{}: non-finite after a 1e3 spike", row.name);
     // And the rule is still making progress from the start (f = f0 at 0).
-    let (f, f0) = (q.value(&judged), q.value(&vec![T::ZERO; 20]));
+    let (f, f0) = (q.value(&judged), q.value(&[T::ZERO; 20]));
     assert!(
         f < f0,
         "{}: f = {f:e} after the spike, {f0:e} at the start",

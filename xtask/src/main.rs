@@ -1,1 +1,55 @@
-fn main() {}
+//! `cargo xtask <task>`: every build, check, benchmark and report of
+//! freestep, in one binary with one module per task.
+//!
+//! Tasks:
+//! - `demo [--optimizer NAME] [--epochs N]`: build the library, compile the C
+//!   trainer in `examples/c/` and train it on the digits data.
+//! - `test`: every test (Rust unit and doc tests, conformance fixtures, the
+//!   header check, the C ABI test, the demo).
+//! - `conform [--precision f64|f32] PATH...`: replay reference fixtures.
+//! - `bench`: criterion benchmarks of one step of every rule.
+//! - `header`: regenerate `include/freestep.h`.
+
+mod c_abi;
+mod conform;
+mod demo;
+mod shell;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task> [args]
+
+tasks:
+  demo [--optimizer NAME] [--epochs N]   train the C MLP on the digits data
+  test                                   run every test
+  conform [--precision f64|f32] PATH...  replay reference fixtures
+  bench                                  benchmark one step of every rule
+  header                                 regenerate include/freestep.h";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let result = match task.as_str() {
+        "demo" => demo::run(rest),
+        "test" => test::run(rest),
+        "conform" => conform::run(rest),
+        "bench" => shell::bench(rest),
+        "header" => shell::header(),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
