@@ -77,7 +77,10 @@ impl Float for f32 {
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        libm::sqrtf(self)
+        #[cfg(feature = "std")]
+        return std::primitive::f32::sqrt(self);
+        #[cfg(not(feature = "std"))]
+        return libm::sqrtf(self);
     }
     #[inline(always)]
     fn abs(self) -> Self {
@@ -108,7 +111,10 @@ impl Float for f64 {
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        libm::sqrt(self)
+        #[cfg(feature = "std")]
+        return std::primitive::f64::sqrt(self);
+        #[cfg(not(feature = "std"))]
+        return libm::sqrt(self);
     }
     #[inline(always)]
     fn abs(self) -> Self {

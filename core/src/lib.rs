@@ -46,6 +46,9 @@
     clippy::panic
 )]
 
+#[cfg(feature = "std")]
+extern crate std;
+
 pub mod error;
 pub mod float;
 pub mod layout;

@@ -199,7 +199,9 @@ impl UpdateRule for Adam {
                 *p *= shrink;
                 *m = lerp(if fresh { zero } else { *m }, g, w1, w1_end);
                 *v = beta2 * if fresh { zero } else { *v } + w2 * g * g;
-                *vmax = if fresh { *v } else { vmax.max(*v) };
+                // A select rather than max(): the gradients are finite here,
+                // and the select vectorises on every target.
+                *vmax = if fresh || *v > *vmax { *v } else { *vmax };
                 *p += neg_step * (*m / (vmax.sqrt() / bc2 + eps));
             }
         } else {
