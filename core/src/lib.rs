@@ -68,3 +68,8 @@ pub use rules::schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig,
 };
 pub use rules::sgd::{Sgd, SgdConfig};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
