@@ -13,7 +13,8 @@ pub enum Error {
     /// The state buffer does not have the length the rule needs
     /// (see `state_len`).
     StateLength,
-    /// A gradient (or a loss) is NaN or infinite; the step was not taken.
+    /// A gradient (or a loss) is NaN or infinite, or a global sum of the
+    /// step overflowed; the step was not taken.
     NonFiniteGradient,
     /// A hyperparameter is out of its range; the payload names it with the
     /// reference implementation's argument name.
@@ -43,7 +44,9 @@ impl Error {
         match self {
             Error::Length => "parameter, gradient or output lengths do not match",
             Error::StateLength => "state buffer has the wrong length",
-            Error::NonFiniteGradient => "a gradient or loss is NaN or infinite; step refused",
+            Error::NonFiniteGradient => {
+                "a gradient, loss or global sum is not finite; step refused"
+            }
             Error::InvalidHyperparameter(_) => "a hyperparameter is out of range",
             Error::TooManyGroups => "more parameter groups than MAX_GROUPS",
             Error::GroupsDoNotCover => "group lengths do not add up to the parameter count",

@@ -9,8 +9,6 @@
 use core::fmt::Debug;
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use crate::reduce::Accumulator;
-
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -44,9 +42,6 @@ pub trait Float:
     const ZERO: Self;
     /// One.
     const ONE: Self;
-    /// The exact accumulator that sums this type's partial sums without
-    /// rounding, so that a reduction does not depend on how it was split.
-    type Exact: Accumulator;
 
     /// Rounds an `f64` to this type (exact for `f64`).
     fn from_f64(x: f64) -> Self;
@@ -65,7 +60,6 @@ pub trait Float:
 impl Float for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    type Exact = crate::reduce::ExactSum<6, -149>;
 
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
@@ -99,7 +93,6 @@ impl Float for f32 {
 impl Float for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    type Exact = crate::reduce::ExactSum<34, -1074>;
 
     #[inline(always)]
     fn from_f64(x: f64) -> Self {

@@ -21,6 +21,9 @@
 
 use crate::float::Float;
 
+/// The accumulator of every partial sum.
+pub type Exact = ExactSum<34, -1074>;
+
 /// The number of independent global sums a rule may request in one step.
 pub const MAX_SUMS: usize = 4;
 
@@ -44,12 +47,14 @@ pub trait Accumulator: Copy + core::fmt::Debug + PartialEq {
 /// A two's-complement fixed-point number of `L` 64-bit limbs whose lowest
 /// bit is worth `2^LOW`.
 ///
-/// `f32` uses `ExactSum<6, -149>` and `f64` uses `ExactSum<34, -1074>`: the
-/// lowest bit is the smallest subnormal of the type and the top limbs leave
-/// more than 60 bits of headroom above its largest finite value, so no
-/// realistic number of additions can overflow. Bits below `2^LOW` are
-/// dropped (only possible when an `f64` is added to the `f32` accumulator),
-/// which keeps the operation a function of its inputs alone.
+/// Partial sums use [`Exact`], `ExactSum<34, -1074>`, for both element
+/// types: the lowest bit is the smallest `f64` subnormal and the top limbs
+/// leave more than 60 bits of headroom above the largest `f64`, so no
+/// realistic number of additions can overflow. (A rule may scale an `f32`
+/// piece sum by an `f64` factor far outside `f32`'s range, as Prodigy does
+/// with `(d / d0) dlr`, so the accumulator must cover `f64`'s range.) With a
+/// smaller `LOW`, bits below `2^LOW` would be dropped, which still keeps the
+/// operation a function of its inputs alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExactSum<const L: usize, const LOW: i32> {
     limbs: [u64; L],
@@ -200,7 +205,8 @@ impl<const L: usize, const LOW: i32> Accumulator for ExactSum<L, LOW> {
 /// infinite.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Partial<T: Float> {
-    pub(crate) sums: [T::Exact; MAX_SUMS],
+    pub(crate) sums: [Exact; MAX_SUMS],
+    pub(crate) _element: core::marker::PhantomData<T>,
     pub(crate) covered: usize,
     pub(crate) non_finite: bool,
 }
@@ -214,7 +220,8 @@ impl<T: Float> Default for Partial<T> {
 impl<T: Float> Partial<T> {
     /// The partial of an empty slice: the identity of [`combine`](Self::combine).
     pub const EMPTY: Self = Self {
-        sums: [<T::Exact as Accumulator>::ZERO; MAX_SUMS],
+        sums: [Exact::ZERO; MAX_SUMS],
+        _element: core::marker::PhantomData,
         covered: 0,
         non_finite: false,
     };
