@@ -284,14 +284,17 @@ impl UpdateRule for Prodigy {
         let (coupled, s_coef) = (T::from_f64(coupled), T::from_f64(s_coef));
         let beta3 = T::from_f64(self.beta3());
         let [p0, s] = piece.sampled;
-        let mut num = [T::ZERO; LANES];
-        let mut den = [T::ZERO; LANES];
+        // Lanes add in f64 whatever T is: an f32 sum of |s| can overflow
+        // where every s is still finite, and f64 keeps it as exact as the
+        // reference's double accumulation.
+        let mut num = [0.0f64; LANES];
+        let mut den = [0.0f64; LANES];
         let mut add = |lane: usize, p: T, g: T, p0: T, s: T| {
             let g = g + coupled * p;
             let (p0, s) = if fresh { (p, T::ZERO) } else { (p0, s) };
             if let (Some(n), Some(d)) = (num.get_mut(lane), den.get_mut(lane)) {
-                *n += g * (p0 - p);
-                *d += (beta3 * s + s_coef * g).abs();
+                *n += (g * (p0 - p)).to_f64();
+                *d += (beta3 * s + s_coef * g).abs().to_f64();
             }
         };
         if piece.stride == 1 {
@@ -327,8 +330,8 @@ impl UpdateRule for Prodigy {
                 add(i % LANES, p, g, p0, s);
             }
         }
-        out[0] = num_coef * fold_lanes(num).to_f64();
-        out[1] = fold_lanes(den).to_f64();
+        out[0] = num_coef * fold_lanes(num);
+        out[1] = fold_lanes(den);
         out
     }
 
