@@ -6,10 +6,12 @@
 //!   trainer in `examples/c/` and train it on the digits data.
 //! - `test`: every test (Rust unit and doc tests, conformance fixtures, the
 //!   header check, the C ABI test, the demo).
-//! - `conform [--precision f64|f32] PATH...`: replay reference fixtures.
+//! - `conform [--precision f64|f32|both] PATH...`: replay reference fixtures.
+//! - `c-abi`: build the static library and run the C ABI test against it.
 //! - `bench`: criterion benchmarks of one step of every rule.
 //! - `header`: regenerate `include/freestep.h`.
 
+mod bench;
 mod c_abi;
 mod conform;
 mod demo;
@@ -23,7 +25,9 @@ const USAGE: &str = "usage: cargo xtask <task> [args]
 tasks:
   demo [--optimizer NAME] [--epochs N]   train the C MLP on the digits data
   test                                   run every test
-  conform [--precision f64|f32] PATH...  replay reference fixtures
+  conform [--precision f64|f32|both] PATH...
+                                         replay reference fixtures
+  c-abi                                  build and run the C ABI test
   bench                                  benchmark one step of every rule
   header                                 regenerate include/freestep.h";
 
@@ -37,7 +41,8 @@ fn main() -> ExitCode {
         "demo" => demo::run(rest),
         "test" => test::run(rest),
         "conform" => conform::run(rest),
-        "bench" => shell::bench(rest),
+        "c-abi" => c_abi::run(rest),
+        "bench" => bench::run(rest),
         "header" => shell::header(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

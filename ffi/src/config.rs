@@ -1,0 +1,740 @@
+//! The rules' configurations as C structs, their official defaults, and the
+//! init functions that build an optimizer into the caller's block.
+//!
+//! Field names are the reference implementations' argument names. The
+//! `bool` fields are read from C as bytes (any non-zero byte is true), so a
+//! struct filled by hand with other values than 0 and 1 is still read
+//! soundly.
+
+use core::mem::size_of;
+use core::ptr::addr_of;
+
+use freestep_core::{
+    Adam, AdamConfig, Float, Group, Optimizer, Prodigy, ProdigyConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    MAX_GROUPS,
+};
+
+use crate::boundary::{boundary, check_ptr, Buf, Out};
+use crate::object::{
+    freestep_optimizer, freestep_precision, freestep_rule, Any, Element, Object, RawPrecision,
+};
+use crate::status::{freestep_status, status_of};
+
+/// A run of consecutive parameters with its own multipliers. Groups are
+/// given in order and must cover the parameters exactly.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_group {
+    /// Number of parameters in the group (elements).
+    pub len: usize,
+    /// The group's learning rate is the rule's `lr` times this (>= 0).
+    pub lr_scale: f64,
+    /// The group's weight decay is the rule's `weight_decay` times this
+    /// (>= 0; 0 turns decay off for the group).
+    pub weight_decay_scale: f64,
+}
+
+/// Hyperparameters of SGD, as `torch.optim.SGD`'s arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_sgd_config {
+    /// Learning rate, >= 0 (default 1e-3).
+    pub lr: f64,
+    /// Momentum factor, >= 0 (default 0: no state).
+    pub momentum: f64,
+    /// Dampening of the momentum, in [0, 1] (default 0).
+    pub dampening: f64,
+    /// L2 penalty added to the gradient, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Nesterov momentum; needs momentum > 0 and dampening 0 (default false).
+    pub nesterov: bool,
+    /// Ascend instead of descend (default false).
+    pub maximize: bool,
+}
+
+/// Hyperparameters of Adam and AdamW, as `torch.optim.Adam`'s arguments.
+/// `freestep_adam_default_config` gives Adam's defaults and
+/// `freestep_adamw_default_config` AdamW's.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_adam_config {
+    /// Learning rate, >= 0 (default 1e-3).
+    pub lr: f64,
+    /// Decay of the first moment, in [0, 1) (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment, in [0, 1) (default 0.999).
+    pub beta2: f64,
+    /// Added to the denominator, > 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay, >= 0 (Adam default 0, AdamW default 1e-2).
+    pub weight_decay: f64,
+    /// Keep the maximum of the second moments (default false); adds a third
+    /// state value per parameter.
+    pub amsgrad: bool,
+    /// Ascend instead of descend (default false).
+    pub maximize: bool,
+    /// Decay the weights directly instead of through the gradient (Adam
+    /// default false, AdamW default true).
+    pub decoupled_weight_decay: bool,
+}
+
+/// Hyperparameters of Schedule-Free SGD, as `SGDScheduleFree`'s arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_sgd_schedulefree_config {
+    /// Learning rate, >= 0 (default 1.0).
+    pub lr: f64,
+    /// Interpolation between z and x, in (0, 1) (default 0.9).
+    pub momentum: f64,
+    /// Weight decay at y, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Linear warmup length in steps (default 0).
+    pub warmup_steps: u64,
+    /// Polynomial weighting of the average (default 0).
+    pub r: f64,
+    /// Exponent of the largest lr in the averaging weight, >= 0 (default 2).
+    pub weight_lr_power: f64,
+}
+
+/// Hyperparameters of Schedule-Free AdamW, as `AdamWScheduleFree`'s
+/// arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_adamw_schedulefree_config {
+    /// Learning rate, >= 0 (default 0.0025).
+    pub lr: f64,
+    /// Interpolation between z and x, in (0, 1) (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment, in [0, 1) (default 0.999).
+    pub beta2: f64,
+    /// Added to the denominator, > 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay at y, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Linear warmup length in steps (default 0).
+    pub warmup_steps: u64,
+    /// Polynomial weighting of the average (default 0).
+    pub r: f64,
+    /// Exponent of the largest lr in the averaging weight, >= 0 (default 2).
+    pub weight_lr_power: f64,
+}
+
+/// Hyperparameters of Prodigy, as `prodigyopt.Prodigy`'s arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_prodigy_config {
+    /// Multiplier of the adapted step size, >= 0 (default 1).
+    pub lr: f64,
+    /// Decay of the first moment, in [0, 1) (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment, in [0, 1) (default 0.999).
+    pub beta2: f64,
+    /// Decay of the d estimate's running sums, in [0, 1]; any negative value
+    /// means the reference's None, sqrt(beta2) (default -1).
+    pub beta3: f64,
+    /// Added to the denominator (times d), > 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Decoupled (AdamW-style) weight decay (default true).
+    pub decouple: bool,
+    /// Adam's bias correction in the step size (default false).
+    pub use_bias_correction: bool,
+    /// Leave lr out of the s update during warmup (default false).
+    pub safeguard_warmup: bool,
+    /// Initial estimate of d, > 0 (default 1e-6).
+    pub d0: f64,
+    /// Multiplier of the estimate, > 0 (default 1).
+    pub d_coef: f64,
+    /// Largest growth factor of d per step, > 0; INFINITY means unbounded
+    /// (default INFINITY).
+    pub growth_rate: f64,
+    /// Keep p0 and s for every slice_p-th parameter only, >= 1 (default 1).
+    pub slice_p: usize,
+}
+
+/// Reads field `$f` of the struct at `$p` without forming a reference.
+macro_rules! field {
+    ($p:expr, $f:ident) => {
+        addr_of!((*$p).$f).read()
+    };
+}
+
+/// Reads `bool` field `$f` of the struct at `$p` as a byte.
+macro_rules! flag {
+    ($p:expr, $f:ident) => {
+        addr_of!((*$p).$f).cast::<u8>().read() != 0
+    };
+}
+
+/// A C configuration struct and the core rule it describes.
+trait Config: Sized {
+    type Rule: Rule;
+
+    /// Reads the struct at `p` into a rule.
+    ///
+    /// # Safety
+    ///
+    /// `p` is non-NULL, aligned, and points to an initialised struct.
+    unsafe fn read(p: *const Self) -> Self::Rule;
+}
+
+/// A core rule that the optimizer object can hold.
+trait Rule: UpdateRule {
+    /// The rule's tag for `freestep_optimizer_rule`.
+    fn tag(&self) -> freestep_rule;
+    /// The optimizer as the object's variant.
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T>;
+}
+
+impl freestep_sgd_config {
+    fn from_core(c: SgdConfig) -> Self {
+        Self {
+            lr: c.lr,
+            momentum: c.momentum,
+            dampening: c.dampening,
+            weight_decay: c.weight_decay,
+            nesterov: c.nesterov,
+            maximize: c.maximize,
+        }
+    }
+}
+
+impl Config for freestep_sgd_config {
+    type Rule = Sgd;
+    unsafe fn read(p: *const Self) -> Sgd {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            SgdConfig {
+                lr: field!(p, lr),
+                momentum: field!(p, momentum),
+                dampening: field!(p, dampening),
+                weight_decay: field!(p, weight_decay),
+                nesterov: flag!(p, nesterov),
+                maximize: flag!(p, maximize),
+            }
+        };
+        Sgd::new(c)
+    }
+}
+
+impl Rule for Sgd {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_SGD
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Sgd(opt)
+    }
+}
+
+impl freestep_adam_config {
+    fn from_core(c: AdamConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            amsgrad: c.amsgrad,
+            maximize: c.maximize,
+            decoupled_weight_decay: c.decoupled_weight_decay,
+        }
+    }
+}
+
+impl Config for freestep_adam_config {
+    type Rule = Adam;
+    unsafe fn read(p: *const Self) -> Adam {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            AdamConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                amsgrad: flag!(p, amsgrad),
+                maximize: flag!(p, maximize),
+                decoupled_weight_decay: flag!(p, decoupled_weight_decay),
+            }
+        };
+        Adam::new(c)
+    }
+}
+
+impl Rule for Adam {
+    fn tag(&self) -> freestep_rule {
+        match self.config.decoupled_weight_decay {
+            true => freestep_rule::RULE_ADAMW,
+            false => freestep_rule::RULE_ADAM,
+        }
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Adam(opt)
+    }
+}
+
+impl freestep_sgd_schedulefree_config {
+    fn from_core(c: ScheduleFreeSgdConfig) -> Self {
+        Self {
+            lr: c.lr,
+            momentum: c.momentum,
+            weight_decay: c.weight_decay,
+            warmup_steps: c.warmup_steps,
+            r: c.r,
+            weight_lr_power: c.weight_lr_power,
+        }
+    }
+}
+
+impl Config for freestep_sgd_schedulefree_config {
+    type Rule = ScheduleFreeSgd;
+    unsafe fn read(p: *const Self) -> ScheduleFreeSgd {
+        // SAFETY: the contract of `read`; every field accepts any bits.
+        let c = unsafe {
+            ScheduleFreeSgdConfig {
+                lr: field!(p, lr),
+                momentum: field!(p, momentum),
+                weight_decay: field!(p, weight_decay),
+                warmup_steps: field!(p, warmup_steps),
+                r: field!(p, r),
+                weight_lr_power: field!(p, weight_lr_power),
+            }
+        };
+        ScheduleFreeSgd::new(c)
+    }
+}
+
+impl Rule for ScheduleFreeSgd {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_SGD_SCHEDULEFREE
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::SgdScheduleFree(opt)
+    }
+}
+
+impl freestep_adamw_schedulefree_config {
+    fn from_core(c: ScheduleFreeAdamWConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            warmup_steps: c.warmup_steps,
+            r: c.r,
+            weight_lr_power: c.weight_lr_power,
+        }
+    }
+}
+
+impl Config for freestep_adamw_schedulefree_config {
+    type Rule = ScheduleFreeAdamW;
+    unsafe fn read(p: *const Self) -> ScheduleFreeAdamW {
+        // SAFETY: the contract of `read`; every field accepts any bits.
+        let c = unsafe {
+            ScheduleFreeAdamWConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                warmup_steps: field!(p, warmup_steps),
+                r: field!(p, r),
+                weight_lr_power: field!(p, weight_lr_power),
+            }
+        };
+        ScheduleFreeAdamW::new(c)
+    }
+}
+
+impl Rule for ScheduleFreeAdamW {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_ADAMW_SCHEDULEFREE
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::AdamWScheduleFree(opt)
+    }
+}
+
+impl freestep_prodigy_config {
+    fn from_core(c: ProdigyConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            beta3: c.beta3.unwrap_or(-1.0),
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            decouple: c.decouple,
+            use_bias_correction: c.use_bias_correction,
+            safeguard_warmup: c.safeguard_warmup,
+            d0: c.d0,
+            d_coef: c.d_coef,
+            growth_rate: c.growth_rate,
+            slice_p: c.slice_p,
+        }
+    }
+}
+
+impl Config for freestep_prodigy_config {
+    type Rule = Prodigy;
+    unsafe fn read(p: *const Self) -> Prodigy {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let (c, beta3) = unsafe {
+            let c = ProdigyConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                beta3: None,
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                decouple: flag!(p, decouple),
+                use_bias_correction: flag!(p, use_bias_correction),
+                safeguard_warmup: flag!(p, safeguard_warmup),
+                d0: field!(p, d0),
+                d_coef: field!(p, d_coef),
+                growth_rate: field!(p, growth_rate),
+                slice_p: field!(p, slice_p),
+            };
+            (c, field!(p, beta3))
+        };
+        // NaN is not negative: it reaches validation as Some(NaN) and is
+        // refused there.
+        let beta3 = if beta3 < 0.0 { None } else { Some(beta3) };
+        Prodigy::new(ProdigyConfig { beta3, ..c })
+    }
+}
+
+impl Rule for Prodigy {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_PRODIGY
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Prodigy(opt)
+    }
+}
+
+/// Builds the optimizer described by `config` and writes it into `opt`.
+///
+/// # Safety
+///
+/// The contract of the `freestep_*_init` functions.
+unsafe fn init<C: Config>(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const C,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> Result<(), freestep_status> {
+    let out = Out::new(opt.cast::<Object>())?;
+    let config = check_ptr(config)?;
+    let groups = Buf::new(groups, n_groups)?;
+    if opt_size < size_of::<Object>() {
+        return Err(freestep_status::BUFFER_TOO_SMALL);
+    }
+    let precision = precision.get()?;
+    if groups.len() > MAX_GROUPS {
+        return Err(freestep_status::TOO_MANY_GROUPS);
+    }
+
+    // SAFETY: `config` is non-NULL and aligned (checked above); the caller
+    // promises it points to an initialised struct.
+    let rule = unsafe { C::read(config.as_ptr()) };
+    let mut copied = [Group::new(0); MAX_GROUPS];
+    // SAFETY: `groups` was checked for NULL, alignment and size above; the
+    // caller promises `n_groups` readable structs, whose fields accept any
+    // bits. The slice is dropped before the object is written.
+    let given = unsafe { groups.slice() };
+    for (g, c) in copied.iter_mut().zip(given) {
+        *g = Group::new(c.len)
+            .lr_scale(c.lr_scale)
+            .weight_decay_scale(c.weight_decay_scale);
+    }
+    let groups = copied
+        .get(..given.len())
+        .ok_or(freestep_status::TOO_MANY_GROUPS)?;
+
+    let object = match precision {
+        freestep_precision::F32 => build::<f32, _>(rule, n_params, groups)?,
+        freestep_precision::F64 => build::<f64, _>(rule, n_params, groups)?,
+    };
+    // SAFETY: `out` is non-NULL and aligned (checked above) and `opt_size`
+    // says the block holds an `Object`; the block is only written, never
+    // read, so its old contents do not matter.
+    unsafe { out.write(object) };
+    Ok(())
+}
+
+/// The object for `rule` over `n` parameters in `groups`.
+fn build<T: Element, R: Rule>(
+    rule: R,
+    n: usize,
+    groups: &[Group],
+) -> Result<Object, freestep_status> {
+    let tag = rule.tag();
+    let opt = Optimizer::<T, R>::with_groups(rule, n, groups).map_err(status_of)?;
+    Ok(Object::new(tag, R::into_any(opt)))
+}
+
+/// Writes the defaults of `$config` through `$out`.
+fn write_default<C>(out: *mut C, value: C) -> freestep_status {
+    boundary(|| {
+        let out = Out::new(out)?;
+        // SAFETY: `out` is non-NULL and aligned (checked just above); the
+        // caller promises it points to writable memory for one struct.
+        unsafe { out.write(value) };
+        Ok(())
+    })
+}
+
+/// Writes `torch.optim.SGD`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_sgd_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_sgd_default_config(out: *mut freestep_sgd_config) -> freestep_status {
+    write_default(out, freestep_sgd_config::from_core(SgdConfig::default()))
+}
+
+/// Writes `torch.optim.Adam`'s defaults into `*out` (coupled weight decay
+/// of 0).
+///
+/// `out` must point to a writable `freestep_adam_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_adam_default_config(out: *mut freestep_adam_config) -> freestep_status {
+    write_default(out, freestep_adam_config::from_core(AdamConfig::default()))
+}
+
+/// Writes `torch.optim.AdamW`'s defaults into `*out` (decoupled weight
+/// decay of 1e-2). Initialise with `freestep_adam_init`.
+///
+/// `out` must point to a writable `freestep_adam_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_adamw_default_config(out: *mut freestep_adam_config) -> freestep_status {
+    write_default(out, freestep_adam_config::from_core(AdamConfig::adamw()))
+}
+
+/// Writes `SGDScheduleFree`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_sgd_schedulefree_config`; NULL
+/// or a misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_sgd_schedulefree_default_config(
+    out: *mut freestep_sgd_schedulefree_config,
+) -> freestep_status {
+    let value = ScheduleFreeSgdConfig::default();
+    write_default(out, freestep_sgd_schedulefree_config::from_core(value))
+}
+
+/// Writes `AdamWScheduleFree`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_adamw_schedulefree_config`;
+/// NULL or a misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_adamw_schedulefree_default_config(
+    out: *mut freestep_adamw_schedulefree_config,
+) -> freestep_status {
+    let value = ScheduleFreeAdamWConfig::default();
+    write_default(out, freestep_adamw_schedulefree_config::from_core(value))
+}
+
+/// Writes `prodigyopt.Prodigy`'s defaults into `*out` (`beta3` is -1,
+/// meaning sqrt(beta2)).
+///
+/// `out` must point to a writable `freestep_prodigy_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_prodigy_default_config(
+    out: *mut freestep_prodigy_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_prodigy_config::from_core(ProdigyConfig::default()),
+    )
+}
+
+/// Initialises an SGD optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_sgd_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_sgd_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises an Adam optimizer (AdamW when the config sets
+/// `decoupled_weight_decay`) in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_adam_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_adam_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Schedule-Free SGD optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_sgd_schedulefree_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_sgd_schedulefree_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Schedule-Free AdamW optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_adamw_schedulefree_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_adamw_schedulefree_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Prodigy optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_prodigy_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_prodigy_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}

@@ -1,0 +1,422 @@
+//! The two opaque objects the caller allocates: the optimizer and the
+//! partial sums of a phased step.
+//!
+//! Both start with a `Header` of plain integers: a magic number, the layout
+//! version and the object's size. Every function reads the header with a
+//! raw read and checks it before it forms a reference to the Rust value
+//! behind it, so zeroed, uninitialised or foreign memory is refused with a
+//! status instead of being interpreted.
+//! The header cannot prove that the rest of the block is intact: a block
+//! whose body was overwritten after init is the caller's bug.
+//!
+//! Both objects hold no pointers, so a byte copy (`memcpy`) of an object is
+//! an equally valid object.
+
+use core::mem::{align_of, size_of};
+
+use freestep_core::{
+    Adam, Float, Optimizer, Partial, Prodigy, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+};
+
+use crate::boundary::check_ptr;
+use crate::status::freestep_status;
+
+/// An optimizer: a rule, its hyperparameters, its scalar state and the
+/// layout of its state buffer. Opaque: allocate `freestep_optimizer_size()`
+/// bytes aligned to `freestep_optimizer_align()` (or use
+/// `FREESTEP_OPTIMIZER_MAX_SIZE` and `FREESTEP_OPTIMIZER_MAX_ALIGN` for a
+/// static block), and fill it with one of the `freestep_*_init` functions.
+/// It owns no memory, so it needs no destructor.
+pub struct freestep_optimizer {
+    _opaque: [u8; 0],
+}
+
+/// The partial sums of a phased step over one range of parameters. Opaque:
+/// allocate `freestep_partial_size()` bytes aligned to
+/// `freestep_partial_align()` (or the `FREESTEP_PARTIAL_MAX_*` bounds).
+/// Only `freestep_optimizer_partial_*` and `freestep_partial_combine` write
+/// one; a byte copy is valid within the same library build.
+pub struct freestep_partial {
+    _opaque: [u8; 0],
+}
+
+/// The element type of an optimizer's parameters, gradients and state.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum freestep_precision {
+    /// `float`.
+    F32 = 1,
+    /// `double`.
+    F64 = 2,
+}
+
+/// A `freestep_precision` as C passes it: any 32-bit number, since C does
+/// not stop a caller from passing one that names no precision. The header
+/// shows it as `freestep_precision` (see `ffi/cbindgen.toml`).
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawPrecision(pub u32);
+
+impl RawPrecision {
+    /// The precision this number names, if any.
+    pub(crate) fn get(self) -> Result<freestep_precision, freestep_status> {
+        match self.0 {
+            1 => Ok(freestep_precision::F32),
+            2 => Ok(freestep_precision::F64),
+            _ => Err(freestep_status::INVALID_PRECISION),
+        }
+    }
+}
+
+/// The update rule of an optimizer.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum freestep_rule {
+    /// SGD with momentum (`freestep_sgd_init`).
+    RULE_SGD = 1,
+    /// Adam with coupled weight decay (`freestep_adam_init`).
+    RULE_ADAM = 2,
+    /// Adam with decoupled weight decay, that is AdamW (`freestep_adam_init`
+    /// with `decoupled_weight_decay` set).
+    RULE_ADAMW = 3,
+    /// Schedule-Free SGD (`freestep_sgd_schedulefree_init`).
+    RULE_SGD_SCHEDULEFREE = 4,
+    /// Schedule-Free AdamW (`freestep_adamw_schedulefree_init`).
+    RULE_ADAMW_SCHEDULEFREE = 5,
+    /// Prodigy (`freestep_prodigy_init`).
+    RULE_PRODIGY = 6,
+}
+
+/// Parameters per layout tile: a phased-step range must start on a multiple
+/// of this.
+pub const FREESTEP_TILE: usize = 256;
+
+/// The most parameter groups an optimizer can hold.
+pub const FREESTEP_MAX_GROUPS: usize = 16;
+
+/// An upper bound of `freestep_optimizer_size()` on every target, for
+/// static blocks.
+pub const FREESTEP_OPTIMIZER_MAX_SIZE: usize = 1024;
+
+/// An upper bound of `freestep_optimizer_align()` on every target.
+pub const FREESTEP_OPTIMIZER_MAX_ALIGN: usize = 16;
+
+/// An upper bound of `freestep_partial_size()` on every target.
+pub const FREESTEP_PARTIAL_MAX_SIZE: usize = 1280;
+
+/// An upper bound of `freestep_partial_align()` on every target.
+pub const FREESTEP_PARTIAL_MAX_ALIGN: usize = 16;
+
+// cbindgen prints only literal constants, so the values above are written
+// out; these checks fail the build when core or the objects outgrow them.
+const _: () = {
+    assert!(FREESTEP_TILE == freestep_core::TILE);
+    assert!(FREESTEP_MAX_GROUPS == freestep_core::MAX_GROUPS);
+    assert!(size_of::<Object>() <= FREESTEP_OPTIMIZER_MAX_SIZE);
+    assert!(align_of::<Object>() <= FREESTEP_OPTIMIZER_MAX_ALIGN);
+    assert!(size_of::<PartialObject>() <= FREESTEP_PARTIAL_MAX_SIZE);
+    assert!(align_of::<PartialObject>() <= FREESTEP_PARTIAL_MAX_ALIGN);
+    assert!(size_of::<Object>() <= u32::MAX as usize);
+};
+
+const OPTIMIZER_MAGIC: u64 = u64::from_le_bytes(*b"fstepOPT");
+const PARTIAL_MAGIC: u64 = u64::from_le_bytes(*b"fstepSUM");
+
+/// Bumped whenever the layout of either object changes, so that a block
+/// written by another build of the library is refused. The header's size
+/// field catches most such changes even when this is forgotten.
+const LAYOUT_VERSION: u32 = 1;
+
+/// The first bytes of both objects: integers only, so that every bit
+/// pattern is a valid value and a raw read of foreign memory is sound.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Header {
+    magic: u64,
+    version: u32,
+    size: u32,
+}
+
+impl Header {
+    const fn new(magic: u64, size: usize) -> Self {
+        Self {
+            magic,
+            version: LAYOUT_VERSION,
+            size: size as u32,
+        }
+    }
+
+    /// True when the header is one that `new` wrote for this object type.
+    fn is(&self, magic: u64, size: usize) -> bool {
+        self.magic == magic && self.version == LAYOUT_VERSION && self.size as usize == size
+    }
+
+    /// Reads the header at the start of `p` and checks it.
+    ///
+    /// # Safety
+    ///
+    /// `p` must point to at least `size_of::<Header>()` readable,
+    /// initialised bytes.
+    unsafe fn check<T>(p: *const T, magic: u64) -> Result<Self, ()> {
+        // SAFETY: the caller checked `p` for NULL and for the alignment of
+        // the object, which is at least the header's; the contract makes the
+        // bytes readable, and a header of integers accepts any bits.
+        let header = unsafe { p.cast::<Header>().read() };
+        match header.is(magic, size_of::<T>()) {
+            true => Ok(header),
+            false => Err(()),
+        }
+    }
+}
+
+/// One optimizer of each rule.
+#[derive(Clone, Debug)]
+pub(crate) enum Any<T: Float> {
+    Sgd(Optimizer<T, Sgd>),
+    Adam(Optimizer<T, Adam>),
+    SgdScheduleFree(Optimizer<T, ScheduleFreeSgd>),
+    AdamWScheduleFree(Optimizer<T, ScheduleFreeAdamW>),
+    Prodigy(Optimizer<T, Prodigy>),
+}
+
+/// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
+macro_rules! each_rule {
+    ($any:expr, $o:ident => $e:expr) => {
+        match $any {
+            Any::Sgd($o) => $e,
+            Any::Adam($o) => $e,
+            Any::SgdScheduleFree($o) => $e,
+            Any::AdamWScheduleFree($o) => $e,
+            Any::Prodigy($o) => $e,
+        }
+    };
+}
+pub(crate) use each_rule;
+
+/// The optimizer in either precision.
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    F32(Any<f32>),
+    F64(Any<f64>),
+}
+
+/// The optimizer object behind a `freestep_optimizer *`.
+#[repr(C)]
+#[derive(Debug)]
+pub(crate) struct Object {
+    header: Header,
+    rule: freestep_rule,
+    body: Body,
+}
+
+impl Object {
+    /// A new object for an optimizer.
+    pub fn new<T: Element>(rule: freestep_rule, any: Any<T>) -> Self {
+        Self {
+            header: Header::new(OPTIMIZER_MAGIC, size_of::<Self>()),
+            rule,
+            body: T::wrap(any),
+        }
+    }
+
+    /// The object at `p`, after checking the pointer and the header.
+    ///
+    /// # Safety
+    ///
+    /// A non-NULL, aligned `p` must point to `freestep_optimizer_size()`
+    /// readable bytes that nothing writes while the reference lives.
+    pub unsafe fn get<'a>(p: *const freestep_optimizer) -> Result<&'a Self, freestep_status> {
+        let p = check_ptr(p.cast::<Self>())?;
+        // SAFETY: `p` is non-NULL and aligned (checked just above) and the
+        // contract makes the block readable.
+        unsafe { Header::check(p.as_ptr(), OPTIMIZER_MAGIC) }
+            .map_err(|()| freestep_status::NOT_AN_OPTIMIZER)?;
+        // SAFETY: the header matches, so an init function of this build
+        // wrote a whole `Object` here; the contract excludes writers.
+        Ok(unsafe { p.as_ref() })
+    }
+
+    /// The object at `p`, mutably, after checking the pointer and the header.
+    ///
+    /// # Safety
+    ///
+    /// As for [`get`](Self::get), and no other call may use the object
+    /// while the reference lives.
+    pub unsafe fn get_mut<'a>(p: *mut freestep_optimizer) -> Result<&'a mut Self, freestep_status> {
+        let mut p = check_ptr(p.cast::<Self>())?;
+        // SAFETY: `p` is non-NULL and aligned (checked just above) and the
+        // contract makes the block readable.
+        unsafe { Header::check(p.as_ptr(), OPTIMIZER_MAGIC) }
+            .map_err(|()| freestep_status::NOT_AN_OPTIMIZER)?;
+        // SAFETY: the header matches, so an init function of this build
+        // wrote a whole `Object` here; the contract gives exclusive access.
+        Ok(unsafe { p.as_mut() })
+    }
+
+    /// The rule the object was initialised with.
+    pub fn rule(&self) -> freestep_rule {
+        self.rule
+    }
+
+    /// The optimizer, if its precision is `T`.
+    pub fn any<T: Element>(&self) -> Result<&Any<T>, freestep_status> {
+        T::any(&self.body).ok_or(freestep_status::WRONG_PRECISION)
+    }
+
+    /// The optimizer, mutably, if its precision is `T`.
+    pub fn any_mut<T: Element>(&mut self) -> Result<&mut Any<T>, freestep_status> {
+        T::any_mut(&mut self.body).ok_or(freestep_status::WRONG_PRECISION)
+    }
+
+    /// Runs `f` with the optimizer in whichever precision it has.
+    pub fn with_any<R>(
+        &self,
+        f32: impl FnOnce(&Any<f32>) -> R,
+        f64: impl FnOnce(&Any<f64>) -> R,
+    ) -> R {
+        match &self.body {
+            Body::F32(any) => f32(any),
+            Body::F64(any) => f64(any),
+        }
+    }
+
+    /// Runs `f` with the optimizer, mutably, in whichever precision it has.
+    pub fn with_any_mut<R>(
+        &mut self,
+        f32: impl FnOnce(&mut Any<f32>) -> R,
+        f64: impl FnOnce(&mut Any<f64>) -> R,
+    ) -> R {
+        match &mut self.body {
+            Body::F32(any) => f32(any),
+            Body::F64(any) => f64(any),
+        }
+    }
+}
+
+/// The partial sums in either precision.
+// The block is allocated by the caller at the largest size anyway, so the
+// smaller variant wastes nothing that boxing could save.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PartialBody {
+    F32(Partial<f32>),
+    F64(Partial<f64>),
+}
+
+/// The partial object behind a `freestep_partial *`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartialObject {
+    header: Header,
+    body: PartialBody,
+}
+
+impl PartialObject {
+    /// A partial object holding `partial`.
+    pub fn new<T: Element>(partial: Partial<T>) -> Self {
+        Self {
+            header: Header::new(PARTIAL_MAGIC, size_of::<Self>()),
+            body: T::wrap_partial(partial),
+        }
+    }
+
+    /// A copy of the partial object at `p`, after checking the pointer and
+    /// the header.
+    ///
+    /// # Safety
+    ///
+    /// A non-NULL, aligned `p` must point to `freestep_partial_size()`
+    /// readable bytes that nothing writes during the call.
+    pub unsafe fn read(p: *const freestep_partial) -> Result<Self, freestep_status> {
+        let p = check_ptr(p.cast::<Self>())?;
+        // SAFETY: `p` is non-NULL and aligned (checked just above) and the
+        // contract makes the block readable.
+        unsafe { Header::check(p.as_ptr(), PARTIAL_MAGIC) }
+            .map_err(|()| freestep_status::NOT_A_PARTIAL)?;
+        // SAFETY: the header matches, so this build wrote a whole
+        // `PartialObject` here; reading copies it out.
+        Ok(unsafe { p.as_ptr().read() })
+    }
+
+    /// The partial, if its precision is `T`.
+    pub fn get<T: Element>(&self) -> Result<Partial<T>, freestep_status> {
+        T::partial(&self.body).ok_or(freestep_status::WRONG_PRECISION)
+    }
+
+    /// The combination of two partials of the same precision.
+    pub fn combine(&self, other: &Self) -> Result<Self, freestep_status> {
+        match (&self.body, &other.body) {
+            (PartialBody::F32(a), PartialBody::F32(b)) => Ok(Self::new(a.combine(b))),
+            (PartialBody::F64(a), PartialBody::F64(b)) => Ok(Self::new(a.combine(b))),
+            _ => Err(freestep_status::WRONG_PRECISION),
+        }
+    }
+}
+
+/// `f32` or `f64`: picks the matching variant out of the objects.
+pub(crate) trait Element: Float {
+    fn wrap(any: Any<Self>) -> Body;
+    fn any(body: &Body) -> Option<&Any<Self>>;
+    fn any_mut(body: &mut Body) -> Option<&mut Any<Self>>;
+    fn wrap_partial(partial: Partial<Self>) -> PartialBody;
+    fn partial(body: &PartialBody) -> Option<Partial<Self>>;
+}
+
+/// Implements [`Element`] for one type with its two variants.
+macro_rules! element {
+    ($t:ty, $variant:ident) => {
+        impl Element for $t {
+            fn wrap(any: Any<Self>) -> Body {
+                Body::$variant(any)
+            }
+            fn any(body: &Body) -> Option<&Any<Self>> {
+                match body {
+                    Body::$variant(any) => Some(any),
+                    _ => None,
+                }
+            }
+            fn any_mut(body: &mut Body) -> Option<&mut Any<Self>> {
+                match body {
+                    Body::$variant(any) => Some(any),
+                    _ => None,
+                }
+            }
+            fn wrap_partial(partial: Partial<Self>) -> PartialBody {
+                PartialBody::$variant(partial)
+            }
+            fn partial(body: &PartialBody) -> Option<Partial<Self>> {
+                match body {
+                    PartialBody::$variant(p) => Some(*p),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+element!(f32, F32);
+element!(f64, F64);
+
+/// The size in bytes of an optimizer object on this target: allocate at
+/// least this much for `freestep_*_init`.
+#[no_mangle]
+pub extern "C" fn freestep_optimizer_size() -> usize {
+    size_of::<Object>()
+}
+
+/// The alignment in bytes an optimizer object needs on this target.
+#[no_mangle]
+pub extern "C" fn freestep_optimizer_align() -> usize {
+    align_of::<Object>()
+}
+
+/// The size in bytes of a partial object on this target.
+#[no_mangle]
+pub extern "C" fn freestep_partial_size() -> usize {
+    size_of::<PartialObject>()
+}
+
+/// The alignment in bytes a partial object needs on this target.
+#[no_mangle]
+pub extern "C" fn freestep_partial_align() -> usize {
+    align_of::<PartialObject>()
+}

@@ -1,0 +1,1224 @@
+/*
+ * abi_test.c: the C ABI test of freestep.
+ *
+ * It calls every function declared in include/freestep.h. Good calls check
+ * their results by value wherever the value follows by hand (one SGD step is
+ * p - lr * g exactly; a phased step equals the one-call step bit for bit;
+ * two threads updating disjoint ranges give the one-call bits). Bad calls
+ * check that the status is the specific expected one and that parameters,
+ * state and the optimizer object are byte-for-byte unchanged.
+ *
+ * Built and run by `cargo xtask c-abi` (C11, -Wall -Wextra -Werror
+ * -pedantic, linked against target/release/libfreestep.a). The last line it
+ * prints is "N passed, N failed"; it exits non-zero on any failure.
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "freestep.h"
+
+/* ---- Checks and counters ------------------------------------------------ */
+
+static unsigned passed, failed;
+
+static void check(int ok, const char *what, int line)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    fprintf(stderr, "abi_test.c:%d: FAILED: %s\n", line, what);
+}
+
+#define CHECK(cond) check((cond) != 0, #cond, __LINE__)
+
+static void expect(freestep_status want, freestep_status got,
+                   const char *call, int line)
+{
+    if (want == got) {
+        passed++;
+        return;
+    }
+    failed++;
+    fprintf(stderr,
+            "abi_test.c:%d: FAILED: %s\n  want %u (%s)\n  got  %u (%s)\n",
+            line, call, (unsigned)want, freestep_status_message(want),
+            (unsigned)got, freestep_status_message(got));
+}
+
+/* A call that must succeed. */
+#define OK(call) expect(FREESTEP_OK, (call), #call, __LINE__)
+
+/*
+ * The watch list: memory that a refused call must leave alone. REFUSE
+ * copies every watched region, makes the call, checks the status and then
+ * compares each region with its copy.
+ */
+#define MAX_WATCH 8
+static struct {
+    const void *at;
+    size_t len;
+    unsigned char *copy;
+} watched[MAX_WATCH];
+static int n_watched;
+
+static void unwatch(void) { n_watched = 0; }
+
+static void watch(const void *at, size_t len)
+{
+    if (n_watched == MAX_WATCH) {
+        fprintf(stderr, "abi_test.c: watch list full\n");
+        exit(2);
+    }
+    watched[n_watched].at = at;
+    watched[n_watched].len = len;
+    n_watched++;
+}
+
+static void arm(void)
+{
+    for (int i = 0; i < n_watched; i++) {
+        watched[i].copy = malloc(watched[i].len ? watched[i].len : 1);
+        if (watched[i].copy == NULL) {
+            fprintf(stderr, "abi_test.c: out of memory\n");
+            exit(2);
+        }
+        memcpy(watched[i].copy, watched[i].at, watched[i].len);
+    }
+}
+
+static void verify(freestep_status want, freestep_status got,
+                   const char *call, int line)
+{
+    expect(want, got, call, line);
+    for (int i = 0; i < n_watched; i++) {
+        if (memcmp(watched[i].copy, watched[i].at, watched[i].len) == 0) {
+            passed++;
+        } else {
+            failed++;
+            fprintf(stderr, "abi_test.c:%d: FAILED: %s changed watched "
+                    "region %d (%zu bytes)\n", line, call, i, watched[i].len);
+        }
+        free(watched[i].copy);
+        watched[i].copy = NULL;
+    }
+}
+
+/* A call that must be refused with `want` and change nothing watched. */
+#define REFUSE(want, call)                                                   \
+    do {                                                                     \
+        arm();                                                               \
+        verify((want), (call), #call, __LINE__);                             \
+    } while (0)
+
+/* ---- Memory the caller owns --------------------------------------------- */
+
+typedef struct {
+    _Alignas(FREESTEP_OPTIMIZER_MAX_ALIGN)
+    unsigned char b[FREESTEP_OPTIMIZER_MAX_SIZE];
+} opt_mem;
+
+typedef struct {
+    _Alignas(FREESTEP_PARTIAL_MAX_ALIGN)
+    unsigned char b[FREESTEP_PARTIAL_MAX_SIZE];
+} partial_mem;
+
+#define OPT(m) ((freestep_optimizer *)(void *)(m).b)
+#define PART(m) ((freestep_partial *)(void *)(m).b)
+
+/* A buffer whose element pointers can be misaligned on purpose. */
+typedef struct {
+    _Alignas(16) unsigned char b[4096];
+} raw_mem;
+
+#define MISALIGNED_F32(m) ((float *)(void *)((m).b + 1))
+#define MISALIGNED_F64(m) ((double *)(void *)((m).b + 1))
+
+/* Deterministic values in [-1, 1). */
+static unsigned long long rng = 0x9E3779B97F4A7C15ull;
+static double rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+static void fill_f32(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)rnd();
+}
+
+static void fill_f64(double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = rnd();
+}
+
+static size_t state_len(const freestep_optimizer *opt)
+{
+    size_t len = (size_t)-1;
+    OK(freestep_optimizer_state_len(opt, &len));
+    return len;
+}
+
+/* ---- Optimizers used by several tests ----------------------------------- */
+
+static freestep_status sgd(opt_mem *m, double lr, double momentum,
+                           freestep_precision precision, size_t n)
+{
+    freestep_sgd_config c;
+    OK(freestep_sgd_default_config(&c));
+    c.lr = lr;
+    c.momentum = momentum;
+    return freestep_sgd_init(OPT(*m), sizeof m->b, &c, precision, n, NULL, 0);
+}
+
+static freestep_status prodigy(opt_mem *m, freestep_precision precision,
+                               size_t n, const freestep_group *groups,
+                               size_t n_groups)
+{
+    freestep_prodigy_config c;
+    OK(freestep_prodigy_default_config(&c));
+    c.weight_decay = 0.01;
+    return freestep_prodigy_init(OPT(*m), sizeof m->b, &c, precision, n,
+                                 groups, n_groups);
+}
+
+static freestep_status adamw(opt_mem *m, freestep_precision precision,
+                             size_t n)
+{
+    freestep_adam_config c;
+    OK(freestep_adamw_default_config(&c));
+    c.lr = 0.01;
+    return freestep_adam_init(OPT(*m), sizeof m->b, &c, precision, n, NULL, 0);
+}
+
+/* ---- Library facts ------------------------------------------------------ */
+
+static void test_version_and_messages(void)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", FREESTEP_VERSION_MAJOR,
+             FREESTEP_VERSION_MINOR, FREESTEP_VERSION_PATCH);
+    CHECK(strcmp(freestep_version(), want) == 0);
+
+    const char *unknown = freestep_status_message(9999);
+    CHECK(unknown != NULL && strlen(unknown) > 0);
+    CHECK(strcmp(freestep_status_message(FREESTEP_OK), "success") == 0);
+    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_UNKNOWN_ERROR; s++) {
+        const char *m = freestep_status_message(s);
+        CHECK(m != NULL && strcmp(m, unknown) != 0);
+    }
+    CHECK(strcmp(freestep_status_message(FREESTEP_UNKNOWN_ERROR + 1),
+                 unknown) == 0);
+    CHECK(FREESTEP_OK == 0 && FREESTEP_NULL_POINTER == 1 &&
+          FREESTEP_UNSUPPORTED == 18 && FREESTEP_F32 == 1 &&
+          FREESTEP_F64 == 2);
+}
+
+static int power_of_two(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+static void test_sizes(void)
+{
+    CHECK(freestep_optimizer_size() > 0);
+    CHECK(freestep_optimizer_size() <= FREESTEP_OPTIMIZER_MAX_SIZE);
+    CHECK(power_of_two(freestep_optimizer_align()));
+    CHECK(freestep_optimizer_align() <= FREESTEP_OPTIMIZER_MAX_ALIGN);
+    CHECK(freestep_partial_size() > 0);
+    CHECK(freestep_partial_size() <= FREESTEP_PARTIAL_MAX_SIZE);
+    CHECK(power_of_two(freestep_partial_align()));
+    CHECK(freestep_partial_align() <= FREESTEP_PARTIAL_MAX_ALIGN);
+}
+
+static void test_default_configs(void)
+{
+    freestep_sgd_config sgd_c;
+    OK(freestep_sgd_default_config(&sgd_c));
+    CHECK(sgd_c.lr == 1e-3 && sgd_c.momentum == 0.0 &&
+          sgd_c.dampening == 0.0 && sgd_c.weight_decay == 0.0 &&
+          !sgd_c.nesterov && !sgd_c.maximize);
+
+    freestep_adam_config adam_c;
+    OK(freestep_adam_default_config(&adam_c));
+    CHECK(adam_c.lr == 1e-3 && adam_c.beta1 == 0.9 && adam_c.beta2 == 0.999 &&
+          adam_c.eps == 1e-8 && adam_c.weight_decay == 0.0 &&
+          !adam_c.amsgrad && !adam_c.maximize &&
+          !adam_c.decoupled_weight_decay);
+    OK(freestep_adamw_default_config(&adam_c));
+    CHECK(adam_c.lr == 1e-3 && adam_c.weight_decay == 1e-2 &&
+          adam_c.decoupled_weight_decay);
+
+    freestep_sgd_schedulefree_config sfs;
+    OK(freestep_sgd_schedulefree_default_config(&sfs));
+    CHECK(sfs.lr == 1.0 && sfs.momentum == 0.9 && sfs.weight_decay == 0.0 &&
+          sfs.warmup_steps == 0 && sfs.r == 0.0 && sfs.weight_lr_power == 2.0);
+
+    freestep_adamw_schedulefree_config sfa;
+    OK(freestep_adamw_schedulefree_default_config(&sfa));
+    CHECK(sfa.lr == 0.0025 && sfa.beta1 == 0.9 && sfa.beta2 == 0.999 &&
+          sfa.eps == 1e-8 && sfa.warmup_steps == 0 &&
+          sfa.weight_lr_power == 2.0);
+
+    freestep_prodigy_config pc;
+    OK(freestep_prodigy_default_config(&pc));
+    CHECK(pc.lr == 1.0 && pc.beta1 == 0.9 && pc.beta2 == 0.999 &&
+          pc.beta3 < 0.0 && pc.eps == 1e-8 && pc.decouple &&
+          !pc.use_bias_correction && !pc.safeguard_warmup && pc.d0 == 1e-6 &&
+          pc.d_coef == 1.0 && isinf(pc.growth_rate) && pc.slice_p == 1);
+
+    /* NULL and misaligned out-parameters. */
+    raw_mem raw;
+    memset(&raw, 0x33, sizeof raw);
+    unwatch();
+    watch(&raw, sizeof raw);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_sgd_default_config(NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_adam_default_config(NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_adamw_default_config(NULL));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_sgd_schedulefree_default_config(NULL));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_adamw_schedulefree_default_config(NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_prodigy_default_config(NULL));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_sgd_default_config(
+               (freestep_sgd_config *)(void *)(raw.b + 1)));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_prodigy_default_config(
+               (freestep_prodigy_config *)(void *)(raw.b + 4)));
+    unwatch();
+}
+
+/* ---- Init --------------------------------------------------------------- */
+
+static void test_init_errors(void)
+{
+    opt_mem m;
+    memset(&m, 0x5A, sizeof m);
+    freestep_sgd_config sc;
+    OK(freestep_sgd_default_config(&sc));
+    const size_t size = freestep_optimizer_size();
+
+    unwatch();
+    watch(&m, sizeof m);
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_sgd_init(NULL, size, &sc, FREESTEP_F32, 4, NULL, 0));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_sgd_init(OPT(m), size, NULL, FREESTEP_F32, 4, NULL, 0));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_sgd_init((freestep_optimizer *)(void *)(m.b + 1), size,
+                             &sc, FREESTEP_F32, 4, NULL, 0));
+    REFUSE(FREESTEP_BUFFER_TOO_SMALL,
+           freestep_sgd_init(OPT(m), size - 1, &sc, FREESTEP_F32, 4, NULL, 0));
+    REFUSE(FREESTEP_BUFFER_TOO_SMALL,
+           freestep_sgd_init(OPT(m), 0, &sc, FREESTEP_F32, 4, NULL, 0));
+    REFUSE(FREESTEP_INVALID_PRECISION,
+           freestep_sgd_init(OPT(m), size, &sc, 0, 4, NULL, 0));
+    REFUSE(FREESTEP_INVALID_PRECISION,
+           freestep_sgd_init(OPT(m), size, &sc, 7, 4, NULL, 0));
+
+    /* A hyperparameter out of range, for every rule. */
+    sc.lr = -1.0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4, NULL, 0));
+    sc.lr = NAN;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F64, 4, NULL, 0));
+    OK(freestep_sgd_default_config(&sc));
+    sc.nesterov = true; /* needs momentum > 0 */
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4, NULL, 0));
+
+    freestep_adam_config ac;
+    OK(freestep_adam_default_config(&ac));
+    ac.beta1 = 1.0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_adam_init(OPT(m), size, &ac, FREESTEP_F32, 4, NULL, 0));
+    OK(freestep_adamw_default_config(&ac));
+    ac.eps = 0.0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_adam_init(OPT(m), size, &ac, FREESTEP_F64, 4, NULL, 0));
+
+    freestep_sgd_schedulefree_config sfs;
+    OK(freestep_sgd_schedulefree_default_config(&sfs));
+    sfs.momentum = 0.0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_sgd_schedulefree_init(OPT(m), size, &sfs, FREESTEP_F32, 4,
+                                          NULL, 0));
+
+    freestep_adamw_schedulefree_config sfa;
+    OK(freestep_adamw_schedulefree_default_config(&sfa));
+    sfa.lr = INFINITY;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_adamw_schedulefree_init(OPT(m), size, &sfa, FREESTEP_F32,
+                                            4, NULL, 0));
+
+    freestep_prodigy_config pc;
+    OK(freestep_prodigy_default_config(&pc));
+    pc.beta3 = 2.0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_prodigy_init(OPT(m), size, &pc, FREESTEP_F64, 4, NULL, 0));
+    pc.beta3 = NAN;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_prodigy_init(OPT(m), size, &pc, FREESTEP_F64, 4, NULL, 0));
+    OK(freestep_prodigy_default_config(&pc));
+    pc.slice_p = 0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_prodigy_init(OPT(m), size, &pc, FREESTEP_F32, 4, NULL, 0));
+
+    /* Groups. */
+    OK(freestep_sgd_default_config(&sc));
+    freestep_group g[FREESTEP_MAX_GROUPS + 1];
+    for (size_t i = 0; i < FREESTEP_MAX_GROUPS + 1; i++) {
+        g[i].len = 1;
+        g[i].lr_scale = 1.0;
+        g[i].weight_decay_scale = 1.0;
+    }
+    REFUSE(FREESTEP_TOO_MANY_GROUPS,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32,
+                             FREESTEP_MAX_GROUPS + 1, g,
+                             FREESTEP_MAX_GROUPS + 1));
+    REFUSE(FREESTEP_GROUPS_DO_NOT_COVER,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4, g, 3));
+    g[1].lr_scale = -1.0;
+    REFUSE(FREESTEP_INVALID_GROUP,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4, g, 4));
+    g[1].lr_scale = 1.0;
+    g[2].weight_decay_scale = NAN;
+    REFUSE(FREESTEP_INVALID_GROUP,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4, g, 4));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4, NULL, 2));
+    raw_mem raw;
+    memset(&raw, 0, sizeof raw);
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4,
+                             (const freestep_group *)(void *)(raw.b + 1), 1));
+    unwatch();
+
+    /* The block's old contents do not matter, and a block of exactly
+     * freestep_optimizer_size() bytes is enough. */
+    OK(freestep_sgd_init(OPT(m), size, &sc, FREESTEP_F32, 4, NULL, 0));
+    CHECK(state_len(OPT(m)) == 0);
+}
+
+/* ---- SGD: values by hand ------------------------------------------------ */
+
+static void test_sgd_by_hand(void)
+{
+    opt_mem m;
+    float p[4] = {1.0f, -2.0f, 0.5f, 3.0f};
+    const float g[4] = {0.25f, 0.5f, -1.0f, 2.0f};
+
+    OK(sgd(&m, 0.5, 0.0, FREESTEP_F32, 4));
+    CHECK(state_len(OPT(m)) == 0);
+    freestep_rule rule = 0;
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_SGD);
+
+    float want[4];
+    for (int i = 0; i < 4; i++)
+        want[i] = p[i] - 0.5f * g[i];
+    OK(freestep_optimizer_step_f32(OPT(m), p, g, 4, NULL, 0));
+    CHECK(memcmp(p, want, sizeof p) == 0);
+    CHECK(p[0] == 0.875f && p[1] == -2.25f && p[2] == 1.0f && p[3] == 2.0f);
+
+    freestep_progress pr;
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 1 && pr.lr == 0.5 && isnan(pr.d));
+
+    /* A new learning rate applies to the next step. */
+    OK(freestep_optimizer_set_lr(OPT(m), 0.25));
+    OK(freestep_optimizer_step_f32(OPT(m), p, g, 4, NULL, 0));
+    CHECK(p[0] == 0.8125f && p[1] == -2.375f && p[2] == 1.25f && p[3] == 1.5f);
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 2 && pr.lr == 0.25);
+
+    /* Momentum in f64: the first step copies g into the buffer, later
+     * steps compute b = mu b + g. The same operations in C give the same
+     * bits. */
+    double pd[3] = {1.0, 2.0, -3.0}, gd[3] = {0.1, -0.7, 0.3}, sd[3];
+    double wp[3], wb[3];
+    memset(sd, 0, sizeof sd);
+    OK(sgd(&m, 0.1, 0.9, FREESTEP_F64, 3));
+    CHECK(state_len(OPT(m)) == 3);
+    for (int i = 0; i < 3; i++) {
+        wb[i] = gd[i];
+        wp[i] = pd[i] - 0.1 * wb[i];
+    }
+    OK(freestep_optimizer_step_f64(OPT(m), pd, gd, 3, sd, 3));
+    CHECK(memcmp(pd, wp, sizeof pd) == 0 && memcmp(sd, wb, sizeof sd) == 0);
+    for (int i = 0; i < 3; i++) {
+        wb[i] = 0.9 * wb[i] + 1.0 * gd[i];
+        wp[i] -= 0.1 * (0.0 * gd[i] + 1.0 * wb[i]);
+    }
+    OK(freestep_optimizer_step_f64(OPT(m), pd, gd, 3, sd, 3));
+    CHECK(memcmp(pd, wp, sizeof pd) == 0 && memcmp(sd, wb, sizeof sd) == 0);
+
+    /* Reset: the next step is a first step again (buffer = g). */
+    OK(freestep_optimizer_reset(OPT(m)));
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 0);
+    for (int i = 0; i < 3; i++)
+        wp[i] = pd[i] - 0.1 * gd[i];
+    OK(freestep_optimizer_step_f64(OPT(m), pd, gd, 3, sd, 3));
+    CHECK(memcmp(pd, wp, sizeof pd) == 0 && memcmp(sd, gd, sizeof sd) == 0);
+
+    /* Groups: no decay on the second, frozen third. */
+    freestep_sgd_config c;
+    OK(freestep_sgd_default_config(&c));
+    c.lr = 0.5;
+    c.weight_decay = 0.5;
+    const freestep_group groups[3] = {
+        {1, 1.0, 1.0}, {1, 1.0, 0.0}, {2, 0.0, 1.0}};
+    OK(freestep_sgd_init(OPT(m), sizeof m.b, &c, FREESTEP_F32, 4, groups, 3));
+    float q[4] = {1.0f, 1.0f, 1.0f, 1.0f};
+    const float h[4] = {0.25f, 0.25f, 0.25f, 0.25f};
+    OK(freestep_optimizer_step_f32(OPT(m), q, h, 4, NULL, 0));
+    CHECK(q[0] == 0.625f && q[1] == 0.875f && q[2] == 1.0f && q[3] == 1.0f);
+}
+
+/* ---- Adam and AdamW ----------------------------------------------------- */
+
+static void test_adam(void)
+{
+    opt_mem m;
+    freestep_adam_config c;
+    freestep_rule rule = 0;
+
+    OK(freestep_adam_default_config(&c));
+    OK(freestep_adam_init(OPT(m), sizeof m.b, &c, FREESTEP_F32, 5, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_ADAM);
+    CHECK(state_len(OPT(m)) == 10);
+
+    /* The first step moves each coordinate by about lr, against g. */
+    float p[5] = {1, 1, 1, 1, 1}, g[5] = {4, -4, 0.5f, -0.01f, 100}, s[10];
+    memset(s, 0, sizeof s);
+    OK(freestep_optimizer_step_f32(OPT(m), p, g, 5, s, 10));
+    for (int i = 0; i < 5; i++)
+        CHECK(fabs(p[i] - (1.0 - copysign(1e-3, g[i]))) < 1e-6);
+
+    c.amsgrad = true;
+    OK(freestep_adam_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 5, NULL, 0));
+    CHECK(state_len(OPT(m)) == 15);
+
+    OK(freestep_adamw_default_config(&c));
+    OK(freestep_adam_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 5, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_ADAMW);
+}
+
+/* ---- Schedule-Free ------------------------------------------------------ */
+
+#define SF_N 300
+
+static void test_schedule_free_f64(void)
+{
+    opt_mem m;
+    freestep_sgd_schedulefree_config c;
+    OK(freestep_sgd_schedulefree_default_config(&c));
+    c.lr = 0.1;
+    OK(freestep_sgd_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F64,
+                                      SF_N, NULL, 0));
+    freestep_rule rule = 0;
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_SGD_SCHEDULEFREE);
+    CHECK(state_len(OPT(m)) == SF_N);
+
+    static double y[SF_N], g[SF_N], s[SF_N], x[SF_N], saved[SF_N];
+    fill_f64(y, SF_N);
+    memset(s, 0, sizeof s);
+    bool train = false;
+    OK(freestep_optimizer_is_train_mode(OPT(m), &train));
+    CHECK(train);
+
+    /* Before the first step x = y: eval and train change nothing. */
+    memcpy(saved, y, sizeof y);
+    OK(freestep_optimizer_eval_f64(OPT(m), y, SF_N, s, SF_N));
+    CHECK(memcmp(saved, y, sizeof y) == 0);
+    OK(freestep_optimizer_train_f64(OPT(m), y, SF_N, s, SF_N));
+    CHECK(memcmp(saved, y, sizeof y) == 0);
+
+    for (int k = 0; k < 5; k++) {
+        fill_f64(g, SF_N);
+        OK(freestep_optimizer_step_f64(OPT(m), y, g, SF_N, s, SF_N));
+    }
+    freestep_progress pr;
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 5 && pr.lr == 0.1 && isnan(pr.d));
+
+    /* eval_params gives the same bits as switching in place. */
+    OK(freestep_optimizer_eval_params_f64(OPT(m), y, SF_N, s, SF_N, x, SF_N));
+    memcpy(saved, y, sizeof y);
+    OK(freestep_optimizer_eval_f64(OPT(m), y, SF_N, s, SF_N));
+    CHECK(memcmp(x, y, sizeof y) == 0);
+    CHECK(memcmp(x, saved, sizeof y) != 0);
+    OK(freestep_optimizer_is_train_mode(OPT(m), &train));
+    CHECK(!train);
+
+    /* In eval mode steps are refused, eval is a no-op and eval_params
+     * copies. */
+    unwatch();
+    watch(&m, sizeof m);
+    watch(y, sizeof y);
+    watch(s, sizeof s);
+    REFUSE(FREESTEP_EVAL_MODE,
+           freestep_optimizer_step_f64(OPT(m), y, g, SF_N, s, SF_N));
+    unwatch();
+    OK(freestep_optimizer_eval_f64(OPT(m), y, SF_N, s, SF_N));
+    CHECK(memcmp(x, y, sizeof y) == 0);
+    memset(x, 0, sizeof x);
+    OK(freestep_optimizer_eval_params_f64(OPT(m), y, SF_N, s, SF_N, x, SF_N));
+    CHECK(memcmp(x, y, sizeof y) == 0);
+
+    /* Back to y, to within rounding. */
+    OK(freestep_optimizer_train_f64(OPT(m), y, SF_N, s, SF_N));
+    OK(freestep_optimizer_is_train_mode(OPT(m), &train));
+    CHECK(train);
+    double worst = 0.0;
+    for (int i = 0; i < SF_N; i++) {
+        double e = fabs(y[i] - saved[i]) / (fabs(saved[i]) + 1.0);
+        worst = e > worst ? e : worst;
+    }
+    CHECK(worst < 1e-14);
+    OK(freestep_optimizer_step_f64(OPT(m), y, g, SF_N, s, SF_N));
+
+    /* Bad switch calls change nothing. */
+    unwatch();
+    watch(&m, sizeof m);
+    watch(y, sizeof y);
+    watch(x, sizeof x);
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_optimizer_eval_f64(OPT(m), y, SF_N - 1, s, SF_N));
+    REFUSE(FREESTEP_BAD_STATE_LENGTH,
+           freestep_optimizer_train_f64(OPT(m), y, SF_N, s, SF_N - 1));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_eval_f64(OPT(m), NULL, SF_N, s, SF_N));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_eval_f64(NULL, y, SF_N, s, SF_N));
+    REFUSE(FREESTEP_OVERLAPPING_BUFFERS,
+           freestep_optimizer_eval_f64(OPT(m), y, SF_N, y, SF_N));
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_optimizer_eval_params_f64(OPT(m), y, SF_N, s, SF_N, x,
+                                              SF_N - 1));
+    REFUSE(FREESTEP_OVERLAPPING_BUFFERS,
+           freestep_optimizer_eval_params_f64(OPT(m), y, SF_N, s, SF_N, s,
+                                              SF_N));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_eval_params_f64(OPT(m), y, SF_N, s, SF_N, NULL,
+                                              SF_N));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_eval_f32(OPT(m), (float *)(void *)y, SF_N,
+                                       (const float *)(const void *)s, SF_N));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_train_f32(OPT(m), (float *)(void *)y, SF_N,
+                                        (const float *)(const void *)s, SF_N));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_eval_params_f32(
+               OPT(m), (const float *)(const void *)y, SF_N,
+               (const float *)(const void *)s, SF_N, (float *)(void *)x,
+               SF_N));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_is_train_mode(OPT(m), NULL));
+    unwatch();
+}
+
+static void test_schedule_free_f32(void)
+{
+    opt_mem m;
+    freestep_adamw_schedulefree_config c;
+    OK(freestep_adamw_schedulefree_default_config(&c));
+    c.warmup_steps = 10;
+    OK(freestep_adamw_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F32,
+                                        SF_N, NULL, 0));
+    freestep_rule rule = 0;
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_ADAMW_SCHEDULEFREE);
+    CHECK(state_len(OPT(m)) == 2 * SF_N);
+
+    static float y[SF_N], g[SF_N], s[2 * SF_N], x[SF_N], saved[SF_N];
+    fill_f32(y, SF_N);
+    memset(s, 0, sizeof s);
+    for (int k = 0; k < 4; k++) {
+        fill_f32(g, SF_N);
+        OK(freestep_optimizer_step_f32(OPT(m), y, g, SF_N, s, 2 * SF_N));
+    }
+    /* Warmup: the fourth step used lr * 4 / 10. */
+    freestep_progress pr;
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 4 && fabs(pr.lr - 0.0025 * 0.4) < 1e-15);
+
+    OK(freestep_optimizer_eval_params_f32(OPT(m), y, SF_N, s, 2 * SF_N, x,
+                                          SF_N));
+    memcpy(saved, y, sizeof y);
+    OK(freestep_optimizer_eval_f32(OPT(m), y, SF_N, s, 2 * SF_N));
+    CHECK(memcmp(x, y, sizeof y) == 0);
+    OK(freestep_optimizer_train_f32(OPT(m), y, SF_N, s, 2 * SF_N));
+    double worst = 0.0;
+    for (int i = 0; i < SF_N; i++) {
+        double e = fabs((double)y[i] - saved[i]) / (fabs(saved[i]) + 1.0);
+        worst = e > worst ? e : worst;
+    }
+    CHECK(worst < 1e-6);
+}
+
+static void test_unsupported(void)
+{
+    opt_mem m;
+    float p[8], s[8], out[8];
+    bool train = true;
+    fill_f32(p, 8);
+    memset(s, 0, sizeof s);
+    OK(sgd(&m, 0.1, 0.9, FREESTEP_F32, 8));
+    unwatch();
+    watch(&m, sizeof m);
+    watch(p, sizeof p);
+    watch(out, sizeof out);
+    watch(&train, sizeof train);
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_optimizer_eval_f32(OPT(m), p, 8, s, 8));
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_optimizer_train_f32(OPT(m), p, 8, s, 8));
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_optimizer_eval_params_f32(OPT(m), p, 8, s, 8, out, 8));
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_optimizer_is_train_mode(OPT(m), &train));
+    unwatch();
+}
+
+/* ---- Refused steps ------------------------------------------------------ */
+
+/* One good step, then NaN, +Inf and -Inf gradients are refused. */
+static void nonfinite_f32(opt_mem *m, size_t n)
+{
+    float p[16], g[16], s[64];
+    size_t sl = state_len(OPT(*m));
+    CHECK(n <= 16 && sl <= 64);
+    fill_f32(p, n);
+    fill_f32(g, n);
+    memset(s, 0, sizeof s);
+    OK(freestep_optimizer_step_f32(OPT(*m), p, g, n, s, sl));
+
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    unwatch();
+    watch(m, sizeof *m);
+    watch(p, sizeof p);
+    watch(s, sizeof s);
+    for (int b = 0; b < 3; b++) {
+        fill_f32(g, n);
+        g[n / 2] = bad[b];
+        REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+               freestep_optimizer_step_f32(OPT(*m), p, g, n, s, sl));
+    }
+    unwatch();
+}
+
+static void test_nonfinite_gradients(void)
+{
+    opt_mem m;
+    OK(sgd(&m, 0.1, 0.9, FREESTEP_F32, 16));
+    nonfinite_f32(&m, 16);
+    OK(adamw(&m, FREESTEP_F32, 16));
+    nonfinite_f32(&m, 16);
+    freestep_sgd_schedulefree_config sfs;
+    OK(freestep_sgd_schedulefree_default_config(&sfs));
+    OK(freestep_sgd_schedulefree_init(OPT(m), sizeof m.b, &sfs, FREESTEP_F32,
+                                      16, NULL, 0));
+    nonfinite_f32(&m, 16);
+    freestep_adamw_schedulefree_config sfa;
+    OK(freestep_adamw_schedulefree_default_config(&sfa));
+    OK(freestep_adamw_schedulefree_init(OPT(m), sizeof m.b, &sfa,
+                                        FREESTEP_F32, 16, NULL, 0));
+    nonfinite_f32(&m, 16);
+    OK(prodigy(&m, FREESTEP_F32, 16, NULL, 0));
+    nonfinite_f32(&m, 16);
+
+    /* f64 too. */
+    double p[4] = {1, 2, 3, 4}, g[4] = {1, NAN, 1, 1}, s[4];
+    memset(s, 0, sizeof s);
+    OK(sgd(&m, 0.1, 0.5, FREESTEP_F64, 4));
+    unwatch();
+    watch(&m, sizeof m);
+    watch(p, sizeof p);
+    watch(s, sizeof s);
+    REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+           freestep_optimizer_step_f64(OPT(m), p, g, 4, s, 4));
+    unwatch();
+}
+
+static void test_bad_buffers(void)
+{
+    opt_mem m;
+    raw_mem raw;
+    float p[8], g[8], s[8], big[16], big2[16];
+    size_t len = 0;
+    freestep_rule rule = 0;
+    freestep_progress pr;
+    bool train = false;
+
+    memset(&raw, 0, sizeof raw);
+    fill_f32(p, 8);
+    fill_f32(g, 8);
+    fill_f32(big, 16);
+    fill_f32(big2, 16);
+    memset(s, 0, sizeof s);
+    OK(sgd(&m, 0.1, 0.9, FREESTEP_F32, 8));
+
+    unwatch();
+    watch(&m, sizeof m);
+    watch(p, sizeof p);
+    watch(s, sizeof s);
+    watch(&raw, sizeof raw);
+    watch(&len, sizeof len);
+    watch(&pr, sizeof pr);
+
+    /* NULL pointers. */
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_step_f32(NULL, p, g, 8, s, 8));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_step_f32(OPT(m), NULL, g, 8, s, 8));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_step_f32(OPT(m), p, NULL, 8, s, 8));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_step_f32(OPT(m), p, g, 8, NULL, 8));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_state_len(NULL, &len));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_state_len(OPT(m), NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_rule(NULL, &rule));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_rule(OPT(m), NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_progress(NULL, &pr));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_progress(OPT(m), NULL));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_is_train_mode(NULL, &train));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_reset(NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_set_lr(NULL, 0.1));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_train_f32(NULL, p, 8, s, 8));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_eval_params_f32(NULL, p, 8, s, 8, big, 8));
+
+    /* Lengths: NULL is fine with length 0, but 0 is not the length. */
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_optimizer_step_f32(OPT(m), NULL, NULL, 0, s, 8));
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_optimizer_step_f32(OPT(m), p, g, 7, s, 8));
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_optimizer_step_f32(OPT(m), big, big2, 9, s, 8));
+    REFUSE(FREESTEP_BAD_STATE_LENGTH,
+           freestep_optimizer_step_f32(OPT(m), p, g, 8, s, 7));
+    REFUSE(FREESTEP_BAD_STATE_LENGTH,
+           freestep_optimizer_step_f32(OPT(m), p, g, 8, NULL, 0));
+
+    /* Misaligned pointers. */
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_optimizer_step_f32(OPT(m), p, g, 8, MISALIGNED_F32(raw),
+                                       8));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_optimizer_step_f32(OPT(m), MISALIGNED_F32(raw), g, 8, s,
+                                       8));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_optimizer_step_f32(OPT(m), p, MISALIGNED_F32(raw), 8, s,
+                                       8));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_optimizer_step_f32((freestep_optimizer *)(void *)(m.b + 4),
+                                       p, g, 8, s, 8));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_optimizer_state_len(OPT(m),
+                                        (size_t *)(void *)(raw.b + 1)));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_optimizer_progress(
+               OPT(m), (freestep_progress *)(void *)(raw.b + 2)));
+
+    /* Overlapping arrays, and arrays inside the optimizer block. */
+    REFUSE(FREESTEP_OVERLAPPING_BUFFERS,
+           freestep_optimizer_step_f32(OPT(m), p, p, 8, s, 8));
+    REFUSE(FREESTEP_OVERLAPPING_BUFFERS,
+           freestep_optimizer_step_f32(OPT(m), p, g, 8, p + 4, 8));
+    REFUSE(FREESTEP_OVERLAPPING_BUFFERS,
+           freestep_optimizer_step_f32(OPT(m), (float *)(void *)(m.b + 64), g,
+                                       8, s, 8));
+
+    /* Wrong precision. */
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_step_f64(
+               OPT(m), (double *)(void *)raw.b,
+               (const double *)(const void *)(raw.b + 64), 8,
+               (double *)(void *)(raw.b + 128), 8));
+
+    /* A learning rate out of range leaves the optimizer as it was. */
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_set_lr(OPT(m), -1.0));
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_set_lr(OPT(m), NAN));
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_set_lr(OPT(m), INFINITY));
+    unwatch();
+
+    /* A byte copy of an optimizer is an optimizer. */
+    opt_mem copy;
+    memcpy(&copy, &m, sizeof m);
+    OK(freestep_optimizer_step_f32(OPT(copy), p, g, 8, s, 8));
+    OK(freestep_optimizer_progress(OPT(copy), &pr));
+    CHECK(pr.k == 1);
+}
+
+/* Every function refuses memory that holds no optimizer or partial. */
+static void test_not_an_object(void)
+{
+    opt_mem m;
+    partial_mem pa, pb;
+    float p[8], s[8], out[8];
+    size_t len = 0;
+    freestep_rule rule = 0;
+    freestep_progress pr;
+    bool train = false;
+    fill_f32(p, 8);
+    fill_f32(out, 8);
+    memset(s, 0, sizeof s);
+
+    for (int fill = 0; fill < 3; fill++) {
+        memset(&m, fill == 0 ? 0x00 : fill == 1 ? 0xA5 : 0xFF, sizeof m);
+        memset(&pa, fill == 0 ? 0x00 : 0xC3, sizeof pa);
+        unwatch();
+        watch(&m, sizeof m);
+        watch(p, sizeof p);
+        watch(s, sizeof s);
+        watch(&pa, sizeof pa);
+        watch(&len, sizeof len);
+        watch(&pr, sizeof pr);
+        watch(out, sizeof out);
+        const freestep_status no = FREESTEP_NOT_AN_OPTIMIZER;
+        REFUSE(no, freestep_optimizer_state_len(OPT(m), &len));
+        REFUSE(no, freestep_optimizer_rule(OPT(m), &rule));
+        REFUSE(no, freestep_optimizer_progress(OPT(m), &pr));
+        REFUSE(no, freestep_optimizer_is_train_mode(OPT(m), &train));
+        REFUSE(no, freestep_optimizer_reset(OPT(m)));
+        REFUSE(no, freestep_optimizer_set_lr(OPT(m), 0.1));
+        REFUSE(no, freestep_optimizer_step_f32(OPT(m), p, out, 8, s, 8));
+        REFUSE(no, freestep_optimizer_step_f64(OPT(m), NULL, NULL, 0, NULL, 0));
+        REFUSE(no, freestep_optimizer_partial_f32(OPT(m), p, p, 8, s, 8, 0, 8,
+                                                  PART(pa)));
+        REFUSE(no, freestep_optimizer_partial_f64(OPT(m), NULL, NULL, 0, NULL,
+                                                  0, 0, 0, PART(pa)));
+        REFUSE(no, freestep_optimizer_update_f32(OPT(m), p, out, 8, s, 8, 0,
+                                                 8));
+        REFUSE(no, freestep_optimizer_update_f64(OPT(m), NULL, NULL, 0, NULL,
+                                                 0, 0, 0));
+        REFUSE(no, freestep_optimizer_eval_f32(OPT(m), p, 8, s, 8));
+        REFUSE(no, freestep_optimizer_eval_f64(OPT(m), NULL, 0, NULL, 0));
+        REFUSE(no, freestep_optimizer_train_f32(OPT(m), p, 8, s, 8));
+        REFUSE(no, freestep_optimizer_train_f64(OPT(m), NULL, 0, NULL, 0));
+        REFUSE(no, freestep_optimizer_eval_params_f32(OPT(m), p, 8, s, 8, out,
+                                                      8));
+        REFUSE(no, freestep_optimizer_eval_params_f64(OPT(m), NULL, 0, NULL,
+                                                      0, NULL, 0));
+
+        /* A valid partial, so that only the optimizer is at fault. */
+        opt_mem good;
+        OK(sgd(&good, 0.1, 0.0, FREESTEP_F32, 8));
+        OK(freestep_optimizer_partial_f32(OPT(good), p, p, 8, NULL, 0, 0, 8,
+                                          PART(pb)));
+        REFUSE(no, freestep_optimizer_finish(OPT(m), PART(pb)));
+
+        /* Garbage partials. */
+        REFUSE(FREESTEP_NOT_A_PARTIAL,
+               freestep_partial_combine(PART(pa), PART(pb), PART(pa)));
+        REFUSE(FREESTEP_NOT_A_PARTIAL,
+               freestep_partial_combine(PART(pb), PART(pa), PART(pa)));
+        REFUSE(FREESTEP_NOT_A_PARTIAL,
+               freestep_optimizer_finish(OPT(good), PART(pa)));
+        unwatch();
+    }
+}
+
+/* ---- Phased steps ------------------------------------------------------- */
+
+#define PH_N 600
+#define PH_S (4 * PH_N)
+
+/* Prodigy in f64 over two groups: a one-call step and a phased step over
+ * three ranges, partials combined in another order and updates applied in
+ * another order, give the same bits. */
+static void test_phased_f64(void)
+{
+    static double pa[PH_N], pb[PH_N], g[PH_N], sa[PH_S], sb[PH_S];
+    opt_mem a, b;
+    partial_mem part[3], total;
+    const freestep_group groups[2] = {{300, 1.0, 1.0}, {300, 0.5, 0.0}};
+    const size_t cut[4] = {0, 256, 512, PH_N};
+
+    OK(prodigy(&a, FREESTEP_F64, PH_N, groups, 2));
+    CHECK(state_len(OPT(a)) == PH_S);
+    memcpy(&b, &a, sizeof a);
+    fill_f64(pa, PH_N);
+    memcpy(pb, pa, sizeof pa);
+    memset(sa, 0, sizeof sa);
+    memset(sb, 0, sizeof sb);
+
+    for (int k = 0; k < 4; k++) {
+        /* The gradient of |p|^2 / 2 plus noise, so that d grows. */
+        for (size_t i = 0; i < PH_N; i++)
+            g[i] = pa[i] + 0.1 * rnd();
+        OK(freestep_optimizer_step_f64(OPT(a), pa, g, PH_N, sa, PH_S));
+        for (int r = 2; r >= 0; r--)
+            OK(freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N, sb, PH_S,
+                                              cut[r], cut[r + 1],
+                                              PART(part[r])));
+        OK(freestep_partial_combine(PART(part[2]), PART(part[0]),
+                                    PART(total)));
+        OK(freestep_partial_combine(PART(total), PART(part[1]), PART(total)));
+        OK(freestep_optimizer_finish(OPT(b), PART(total)));
+        const int order[3] = {1, 2, 0};
+        for (int i = 0; i < 3; i++) {
+            int r = order[i];
+            OK(freestep_optimizer_update_f64(OPT(b), pb, g, PH_N, sb, PH_S,
+                                             cut[r], cut[r + 1]));
+        }
+        CHECK(memcmp(pa, pb, sizeof pa) == 0);
+        CHECK(memcmp(sa, sb, sizeof sa) == 0);
+    }
+    freestep_progress qa, qb;
+    OK(freestep_optimizer_progress(OPT(a), &qa));
+    OK(freestep_optimizer_progress(OPT(b), &qb));
+    CHECK(qa.k == 4 && qa.k == qb.k && qa.d == qb.d && qa.lr == qb.lr);
+    CHECK(qa.d > 1e-6 && qa.lr == qa.d * 1.0);
+
+    /* Bad phased calls change nothing. */
+    unwatch();
+    watch(&b, sizeof b);
+    watch(pb, sizeof pb);
+    watch(sb, sizeof sb);
+    watch(&total, sizeof total);
+    REFUSE(FREESTEP_BAD_RANGE,
+           freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N, sb, PH_S, 100,
+                                          PH_N, PART(total)));
+    REFUSE(FREESTEP_BAD_RANGE,
+           freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N, sb, PH_S, 256,
+                                          PH_N + 1, PART(total)));
+    REFUSE(FREESTEP_BAD_RANGE,
+           freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N, sb, PH_S, 512,
+                                          256, PART(total)));
+    REFUSE(FREESTEP_BAD_RANGE,
+           freestep_optimizer_update_f64(OPT(b), pb, g, PH_N, sb, PH_S, 100,
+                                         PH_N));
+    REFUSE(FREESTEP_BAD_RANGE,
+           freestep_optimizer_update_f64(OPT(b), pb, g, PH_N, sb, PH_S, 0,
+                                         PH_N + 256));
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N - 1, sb, PH_S, 0,
+                                          256, PART(total)));
+    REFUSE(FREESTEP_BAD_STATE_LENGTH,
+           freestep_optimizer_update_f64(OPT(b), pb, g, PH_N, sb, PH_S - 1, 0,
+                                         256));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N, sb, PH_S, 0,
+                                          256, NULL));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_partial_f64(NULL, pb, g, PH_N, sb, PH_S, 0, 256,
+                                          PART(total)));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_update_f64(NULL, pb, g, PH_N, sb, PH_S, 0, 256));
+    REFUSE(FREESTEP_MISALIGNED_POINTER,
+           freestep_optimizer_partial_f64(
+               OPT(b), pb, g, PH_N, sb, PH_S, 0, 256,
+               (freestep_partial *)(void *)(total.b + 1)));
+    REFUSE(FREESTEP_OVERLAPPING_BUFFERS,
+           freestep_optimizer_update_f64(OPT(b), sb, g, PH_N, sb, PH_S, 0,
+                                         256));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_partial_f32(OPT(b), (const float *)(void *)pb,
+                                          (const float *)(void *)g, PH_N,
+                                          (const float *)(void *)sb, PH_S, 0,
+                                          256, PART(total)));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_update_f32(OPT(b), (float *)(void *)pb,
+                                         (const float *)(void *)g, PH_N,
+                                         (float *)(void *)sb, PH_S, 0, 256));
+
+    /* finish refuses a partial that misses a range, or saw a NaN. */
+    OK(freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N, sb, PH_S, 0, 512,
+                                      PART(part[0])));
+    REFUSE(FREESTEP_INCOMPLETE_PARTIAL,
+           freestep_optimizer_finish(OPT(b), PART(part[0])));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_finish(OPT(b), NULL));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_finish(NULL, PART(part[0])));
+    g[520] = NAN;
+    OK(freestep_optimizer_partial_f64(OPT(b), pb, g, PH_N, sb, PH_S, 512,
+                                      PH_N, PART(part[1])));
+    OK(freestep_partial_combine(PART(part[0]), PART(part[1]), PART(part[2])));
+    REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+           freestep_optimizer_finish(OPT(b), PART(part[2])));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_partial_combine(NULL, PART(part[1]), PART(part[2])));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_partial_combine(PART(part[0]), NULL, PART(part[2])));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_partial_combine(PART(part[0]), PART(part[1]), NULL));
+
+    /* Partials of another precision. */
+    opt_mem f;
+    static float pf[PH_N], gf[PH_N];
+    OK(sgd(&f, 0.1, 0.0, FREESTEP_F32, PH_N));
+    OK(freestep_optimizer_partial_f32(OPT(f), pf, gf, PH_N, NULL, 0, 0, PH_N,
+                                      PART(part[1])));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_partial_combine(PART(part[0]), PART(part[1]),
+                                    PART(total)));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_finish(OPT(b), PART(part[1])));
+    unwatch();
+
+    /* update before any finish. */
+    opt_mem fresh;
+    OK(prodigy(&fresh, FREESTEP_F64, PH_N, groups, 2));
+    unwatch();
+    watch(&fresh, sizeof fresh);
+    watch(pb, sizeof pb);
+    watch(sb, sizeof sb);
+    REFUSE(FREESTEP_NO_PENDING_STEP,
+           freestep_optimizer_update_f64(OPT(fresh), pb, g, PH_N, sb, PH_S, 0,
+                                         PH_N));
+    unwatch();
+}
+
+/* AdamW in f32: a phased step over two ranges equals the one-call step. */
+static void test_phased_f32(void)
+{
+    enum { N = 700 };
+    static float pa[N], pb[N], g[N], sa[2 * N], sb[2 * N];
+    opt_mem a, b;
+    partial_mem lo, hi, total;
+
+    OK(adamw(&a, FREESTEP_F32, N));
+    OK(adamw(&b, FREESTEP_F32, N));
+    fill_f32(pa, N);
+    memcpy(pb, pa, sizeof pa);
+    memset(sa, 0, sizeof sa);
+    memset(sb, 0, sizeof sb);
+    for (int k = 0; k < 3; k++) {
+        fill_f32(g, N);
+        OK(freestep_optimizer_step_f32(OPT(a), pa, g, N, sa, 2 * N));
+        OK(freestep_optimizer_partial_f32(OPT(b), pb, g, N, sb, 2 * N, 512, N,
+                                          PART(hi)));
+        OK(freestep_optimizer_partial_f32(OPT(b), pb, g, N, sb, 2 * N, 0, 512,
+                                          PART(lo)));
+        OK(freestep_partial_combine(PART(hi), PART(lo), PART(total)));
+        OK(freestep_optimizer_finish(OPT(b), PART(total)));
+        OK(freestep_optimizer_update_f32(OPT(b), pb, g, N, sb, 2 * N, 512, N));
+        OK(freestep_optimizer_update_f32(OPT(b), pb, g, N, sb, 2 * N, 0, 512));
+        CHECK(memcmp(pa, pb, sizeof pa) == 0);
+        CHECK(memcmp(sa, sb, sizeof sa) == 0);
+    }
+}
+
+/* ---- Threads ------------------------------------------------------------ */
+
+#define TH_N 1000
+
+typedef struct {
+    freestep_optimizer *opt;
+    float *params;
+    const float *grads;
+    float *state;
+    size_t state_len, start, end;
+    freestep_partial *partial; /* NULL: update phase */
+    freestep_status status;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    if (j->partial != NULL)
+        j->status = freestep_optimizer_partial_f32(
+            j->opt, j->params, j->grads, TH_N, j->state, j->state_len,
+            j->start, j->end, j->partial);
+    else
+        j->status = freestep_optimizer_update_f32(
+            j->opt, j->params, j->grads, TH_N, j->state, j->state_len,
+            j->start, j->end);
+    return NULL;
+}
+
+/* Runs `jobs` on two threads at once and checks both succeeded. */
+static void run_two(job jobs[2])
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, run_job, &jobs[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_join(t[i], NULL) == 0);
+    OK(jobs[0].status);
+    OK(jobs[1].status);
+}
+
+/* Prodigy in f32: two threads computing partials and updating disjoint
+ * ranges of the same arrays give the one-call bits. */
+static void test_threads(void)
+{
+    static float pa[TH_N], pb[TH_N], g[TH_N], sa[4 * TH_N], sb[4 * TH_N];
+    opt_mem a, b;
+    partial_mem part[2], total;
+
+    OK(prodigy(&a, FREESTEP_F32, TH_N, NULL, 0));
+    memcpy(&b, &a, sizeof a);
+    const size_t sl = state_len(OPT(a));
+    CHECK(sl == 4 * TH_N);
+    fill_f32(pa, TH_N);
+    memcpy(pb, pa, sizeof pa);
+    memset(sa, 0, sizeof sa);
+    memset(sb, 0, sizeof sb);
+
+    for (int k = 0; k < 5; k++) {
+        fill_f32(g, TH_N);
+        OK(freestep_optimizer_step_f32(OPT(a), pa, g, TH_N, sa, sl));
+
+        job jobs[2] = {
+            {OPT(b), pb, g, sb, sl, 0, 512, PART(part[0]), FREESTEP_OK},
+            {OPT(b), pb, g, sb, sl, 512, TH_N, PART(part[1]), FREESTEP_OK},
+        };
+        run_two(jobs);
+        OK(freestep_partial_combine(PART(part[0]), PART(part[1]),
+                                    PART(total)));
+        OK(freestep_optimizer_finish(OPT(b), PART(total)));
+        jobs[0].partial = NULL;
+        jobs[1].partial = NULL;
+        run_two(jobs);
+
+        CHECK(memcmp(pa, pb, sizeof pa) == 0);
+        CHECK(memcmp(sa, sb, sizeof sa) == 0);
+    }
+}
+
+/* ---- Main --------------------------------------------------------------- */
+
+int main(void)
+{
+    test_version_and_messages();
+    test_sizes();
+    test_default_configs();
+    test_init_errors();
+    test_sgd_by_hand();
+    test_adam();
+    test_schedule_free_f64();
+    test_schedule_free_f32();
+    test_unsupported();
+    test_nonfinite_gradients();
+    test_bad_buffers();
+    test_not_an_object();
+    test_phased_f64();
+    test_phased_f32();
+    test_threads();
+
+    printf("freestep %s, C ABI test\n", freestep_version());
+    printf("%u passed, %u failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,405 @@
+//! From a fixture's official hyperparameters to a freestep rule.
+//!
+//! `hyperparameters` holds only the keyword arguments that were passed, with
+//! the official names; `param_group_after_init` holds every resolved value
+//! plus the optimizer's internal counters. A value is taken from the group
+//! when it is there (and must then agree with the keyword argument), else
+//! from the keyword argument, else from the official default.
+//!
+//! Nothing is silently ignored: a keyword argument that the official
+//! constructor does not have, or a group key that is neither a resolved
+//! argument nor a known counter, fails the fixture. The counters must hold
+//! their initial values, since the replay starts from a fresh optimizer.
+
+use std::collections::BTreeSet;
+
+use freestep::{
+    AdamConfig, ProdigyConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+};
+use serde_json::Value;
+
+use super::fixture::Fixture;
+use super::json::{self, Object};
+
+/// A freestep rule with its configuration.
+#[derive(Clone, Copy, Debug)]
+pub enum Rule {
+    /// `torch.optim.SGD`.
+    Sgd(SgdConfig),
+    /// `torch.optim.Adam` and `torch.optim.AdamW`.
+    Adam(AdamConfig),
+    /// `schedulefree.SGDScheduleFree`.
+    ScheduleFreeSgd(ScheduleFreeSgdConfig),
+    /// `schedulefree.AdamWScheduleFree`.
+    ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
+    /// `prodigyopt.Prodigy`.
+    Prodigy(ProdigyConfig),
+}
+
+impl Rule {
+    /// True for the Schedule-Free rules, which have eval weights.
+    pub fn is_schedule_free(&self) -> bool {
+        matches!(self, Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_))
+    }
+
+    /// The scalar names the rule reports, as in `expected.scalars`.
+    pub fn scalar_names(&self) -> &'static [&'static str] {
+        match self {
+            Rule::Sgd(_) | Rule::Adam(_) => &[],
+            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
+                &["k", "scheduled_lr", "lr_max", "weight_sum"]
+            }
+            Rule::Prodigy(_) => &["d", "d_hat", "d_max", "d_numerator", "d_denom", "k"],
+        }
+    }
+}
+
+/// Keys that change how the reference computes, never what: accepted for
+/// every rule. Prodigy's `fsdp_in_use` is read with its arguments and must be
+/// false, since it changes the early return and needs a process group.
+const MATH_FREE: [&str; 4] = ["foreach", "fused", "capturable", "differentiable"];
+
+/// The fixture's rule, or why it cannot be built.
+pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
+    let mut r = Resolver::new(&fixture.hyperparameters, &fixture.param_group);
+    r.math_free()?;
+    let rule = match fixture.optimizer.as_str() {
+        "torch-sgd" => Rule::Sgd(sgd(&mut r)?),
+        "torch-adam" => Rule::Adam(adam(&mut r, AdamConfig::default(), true)?),
+        "torch-adamw" => Rule::Adam(adam(&mut r, AdamConfig::adamw(), false)?),
+        "sgd-schedulefree" => Rule::ScheduleFreeSgd(schedule_free_sgd(&mut r)?),
+        "adamw-schedulefree" => Rule::ScheduleFreeAdamW(schedule_free_adamw(&mut r)?),
+        "prodigy" => Rule::Prodigy(prodigy(&mut r)?),
+        other => return Err(format!("no rule for optimizer `{other}`")),
+    };
+    r.finish(&fixture.optimizer)?;
+    Ok(rule)
+}
+
+fn sgd(r: &mut Resolver) -> Result<SgdConfig, String> {
+    let d = SgdConfig::default();
+    Ok(SgdConfig {
+        lr: r.float("lr", d.lr)?,
+        momentum: r.float("momentum", d.momentum)?,
+        dampening: r.float("dampening", d.dampening)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        nesterov: r.flag("nesterov", d.nesterov)?,
+        maximize: r.flag("maximize", d.maximize)?,
+    })
+}
+
+/// Adam and AdamW. `decoupled_weight_decay` is a constructor argument of
+/// `Adam` only; `AdamW` fixes it to true but still lists it in its group.
+fn adam(
+    r: &mut Resolver,
+    d: AdamConfig,
+    decoupling_is_argument: bool,
+) -> Result<AdamConfig, String> {
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    let decoupled = match decoupling_is_argument {
+        true => r.flag("decoupled_weight_decay", d.decoupled_weight_decay)?,
+        false => r.group_flag("decoupled_weight_decay", d.decoupled_weight_decay)?,
+    };
+    Ok(AdamConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        amsgrad: r.flag("amsgrad", d.amsgrad)?,
+        maximize: r.flag("maximize", d.maximize)?,
+        decoupled_weight_decay: decoupled,
+    })
+}
+
+/// The counters both Schedule-Free optimizers keep in their group, with the
+/// values a fresh optimizer has (the reference starts in eval mode and is put
+/// in train mode before the first step, see the protocol check).
+fn schedule_free_counters(r: &mut Resolver) -> Result<(), String> {
+    for (key, start) in [
+        ("k", 0.0),
+        ("weight_sum", 0.0),
+        ("lr_max", -1.0),
+        ("scheduled_lr", 0.0),
+    ] {
+        r.counter(key, start)?;
+    }
+    if r.group_flag("train_mode", false)? {
+        return Err("param_group_after_init.train_mode is true right after construction".into());
+    }
+    Ok(())
+}
+
+fn schedule_free_sgd(r: &mut Resolver) -> Result<ScheduleFreeSgdConfig, String> {
+    let d = ScheduleFreeSgdConfig::default();
+    schedule_free_counters(r)?;
+    Ok(ScheduleFreeSgdConfig {
+        lr: r.float("lr", d.lr)?,
+        momentum: r.float("momentum", d.momentum)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        warmup_steps: r.steps("warmup_steps", d.warmup_steps)?,
+        r: r.float("r", d.r)?,
+        weight_lr_power: r.float("weight_lr_power", d.weight_lr_power)?,
+    })
+}
+
+fn schedule_free_adamw(r: &mut Resolver) -> Result<ScheduleFreeAdamWConfig, String> {
+    let d = ScheduleFreeAdamWConfig::default();
+    schedule_free_counters(r)?;
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    Ok(ScheduleFreeAdamWConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        warmup_steps: r.steps("warmup_steps", d.warmup_steps)?,
+        r: r.float("r", d.r)?,
+        weight_lr_power: r.float("weight_lr_power", d.weight_lr_power)?,
+    })
+}
+
+fn prodigy(r: &mut Resolver) -> Result<ProdigyConfig, String> {
+    let d = ProdigyConfig::default();
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    let config = ProdigyConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        beta3: r.optional_float("beta3")?,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        decouple: r.flag("decouple", d.decouple)?,
+        use_bias_correction: r.flag("use_bias_correction", d.use_bias_correction)?,
+        safeguard_warmup: r.flag("safeguard_warmup", d.safeguard_warmup)?,
+        d0: r.float("d0", d.d0)?,
+        d_coef: r.float("d_coef", d.d_coef)?,
+        growth_rate: r.float("growth_rate", d.growth_rate)?,
+        slice_p: r.count("slice_p", d.slice_p)?,
+    };
+    if r.flag("fsdp_in_use", false)? {
+        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
+    }
+    for key in ["d", "d_max"] {
+        r.counter(key, config.d0)?;
+    }
+    r.counter("d_numerator", 0.0)?;
+    r.counter("k", 0.0)?;
+    Ok(config)
+}
+
+/// Looks values up in the keyword arguments and the group, and remembers
+/// which keys were used so that [`Resolver::finish`] can refuse the rest.
+struct Resolver<'a> {
+    given: &'a Object,
+    group: &'a Object,
+    /// Keys that are constructor arguments of the rule.
+    arguments: BTreeSet<String>,
+    /// Keys of the group that were read.
+    read: BTreeSet<String>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(given: &'a Object, group: &'a Object) -> Self {
+        Self {
+            given,
+            group,
+            arguments: BTreeSet::new(),
+            read: BTreeSet::new(),
+        }
+    }
+
+    /// The resolved value of constructor argument `key`, if any.
+    fn value(&mut self, key: &str) -> Result<Option<&'a Value>, String> {
+        self.arguments.insert(key.to_string());
+        self.read.insert(key.to_string());
+        match (self.given.get(key), self.group.get(key)) {
+            (Some(g), Some(v)) if !json::same(g, v) => Err(format!(
+                "hyperparameters.{key} = {g} disagrees with param_group_after_init.{key} = {v}"
+            )),
+            (_, Some(v)) => Ok(Some(v)),
+            (given, None) => Ok(given),
+        }
+    }
+
+    /// A group key that is not a constructor argument.
+    fn group_value(&mut self, key: &str) -> Option<&'a Value> {
+        self.read.insert(key.to_string());
+        self.group.get(key)
+    }
+
+    fn float(&mut self, key: &str, default: f64) -> Result<f64, String> {
+        match self.value(key)? {
+            Some(v) => json::number(v, key),
+            None => Ok(default),
+        }
+    }
+
+    /// A float that may be null (Prodigy's `beta3`: null means √β2).
+    fn optional_float(&mut self, key: &str) -> Result<Option<f64>, String> {
+        match self.value(key)? {
+            Some(v) if !v.is_null() => json::number(v, key).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn flag(&mut self, key: &str, default: bool) -> Result<bool, String> {
+        match self.value(key)? {
+            Some(v) => json::boolean(v, key),
+            None => Ok(default),
+        }
+    }
+
+    fn group_flag(&mut self, key: &str, default: bool) -> Result<bool, String> {
+        match self.group_value(key) {
+            Some(v) => json::boolean(v, &format!("param_group_after_init.{key}")),
+            None => Ok(default),
+        }
+    }
+
+    fn count(&mut self, key: &str, default: usize) -> Result<usize, String> {
+        match self.value(key)? {
+            Some(v) => json::count(v, key),
+            None => Ok(default),
+        }
+    }
+
+    fn steps(&mut self, key: &str, default: u64) -> Result<u64, String> {
+        match self.value(key)? {
+            Some(v) => Ok(json::count(v, key)? as u64),
+            None => Ok(default),
+        }
+    }
+
+    /// `betas`, a list `[β1, β2]`.
+    fn betas(&mut self, default: (f64, f64)) -> Result<(f64, f64), String> {
+        let Some(v) = self.value("betas")? else {
+            return Ok(default);
+        };
+        match json::array(v, "betas")? {
+            [b1, b2] => Ok((json::number(b1, "betas[0]")?, json::number(b2, "betas[1]")?)),
+            other => Err(format!("`betas` has {} values, expected 2", other.len())),
+        }
+    }
+
+    /// A counter of the group, which must hold its initial value.
+    fn counter(&mut self, key: &str, start: f64) -> Result<(), String> {
+        let Some(v) = self.group_value(key) else {
+            return Ok(());
+        };
+        let what = format!("param_group_after_init.{key}");
+        let value = json::number(v, &what)?;
+        match value == start {
+            true => Ok(()),
+            false => Err(format!(
+                "{what} is {value}, not {start}: the replay starts from a fresh optimizer"
+            )),
+        }
+    }
+
+    /// Accepts the math-free keys, checking only their types.
+    fn math_free(&mut self) -> Result<(), String> {
+        for key in MATH_FREE {
+            if let Some(v) = self.value(key)? {
+                if !v.is_null() {
+                    json::boolean(v, key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses every key that no lookup used.
+    fn finish(self, optimizer: &str) -> Result<(), String> {
+        if let Some(key) = self.given.keys().find(|k| !self.arguments.contains(*k)) {
+            return Err(format!("unknown hyperparameter `{key}` for {optimizer}"));
+        }
+        if let Some(key) = self.group.keys().find(|k| !self.read.contains(*k)) {
+            return Err(format!(
+                "unknown key `{key}` in param_group_after_init for {optimizer}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conform::fixture::{Expected, Problem};
+    use serde_json::json;
+
+    fn fixture(optimizer: &str, given: Value, group: Value) -> Fixture {
+        let object = |v: Value| v.as_object().cloned().unwrap_or_default();
+        Fixture {
+            optimizer: optimizer.to_string(),
+            hyperparameters: object(given),
+            param_group: object(group),
+            tensors: vec![1],
+            x0: vec![0.0],
+            problem: Problem::OpenLoop(Vec::new()),
+            expected: Expected {
+                params: Vec::new(),
+                eval_params: None,
+                scalars: None,
+            },
+            eval_train_each_step: false,
+            train_before_first_step: true,
+        }
+    }
+
+    #[test]
+    fn resolved_values_come_from_the_group() {
+        let group = json!({"lr": 1.0, "betas": [0.0, 0.99], "beta3": null,
+                           "growth_rate": "inf", "d": 1e-6, "d0": 1e-6, "k": 0});
+        let rule = resolve(&fixture("prodigy", json!({"betas": [0, 0.99]}), group));
+        let Ok(Rule::Prodigy(c)) = rule else {
+            panic!("{rule:?}");
+        };
+        assert_eq!((c.beta1, c.beta2, c.beta3), (0.0, 0.99, None));
+        assert!(c.growth_rate.is_infinite() && c.decouple);
+    }
+
+    #[test]
+    fn unknown_keys_fail() {
+        let rule = resolve(&fixture(
+            "torch-sgd",
+            json!({"lr": 0.1, "foo": 1}),
+            json!({}),
+        ));
+        assert_eq!(
+            rule.err().as_deref(),
+            Some("unknown hyperparameter `foo` for torch-sgd")
+        );
+        let group = json!({"decoupled_weight_decay": true});
+        let adamw = resolve(&fixture("torch-adamw", json!({}), group.clone()));
+        assert!(matches!(adamw, Ok(Rule::Adam(c)) if c.decoupled_weight_decay));
+        // AdamW fixes decoupling; its constructor has no such argument.
+        let passed = resolve(&fixture("torch-adamw", group.clone(), group));
+        assert!(passed.is_err_and(|e| e.contains("unknown hyperparameter")));
+        let stray = resolve(&fixture("torch-adam", json!({}), json!({"k": 0})));
+        assert!(stray.is_err_and(|e| e.contains("param_group_after_init")));
+    }
+
+    #[test]
+    fn arguments_and_group_must_agree() {
+        let rule = resolve(&fixture(
+            "torch-sgd",
+            json!({"lr": 0.1}),
+            json!({"lr": 0.2}),
+        ));
+        assert!(rule.is_err_and(|e| e.contains("disagrees")));
+        let sf = fixture("sgd-schedulefree", json!({}), json!({"k": 3}));
+        assert!(resolve(&sf).is_err_and(|e| e.contains("fresh optimizer")));
+    }
+
+    #[test]
+    fn math_free_keys_are_accepted_but_typed() {
+        let given = json!({"foreach": null, "fused": true, "differentiable": false});
+        assert!(resolve(&fixture("torch-adam", given, json!({}))).is_ok());
+        let wrong = json!({"foreach": "yes"});
+        assert!(resolve(&fixture("torch-adam", wrong, json!({}))).is_err());
+        let fsdp = json!({"fsdp_in_use": true});
+        assert!(resolve(&fixture("prodigy", fsdp, json!({}))).is_err());
+    }
+}
