@@ -501,7 +501,8 @@ typedef struct freestep_progress {
     /**
      * The learning rate of the last step: `lr` for SGD and Adam, the
      * warmed-up lr for Schedule-Free rules (0 before the first step), and
-     * `d * lr` for Prodigy.
+     * for Prodigy the step size `d * lr * bias correction` it used, with `d`
+     * as it was before that step (0 before the first step).
      */
     double lr;
     /**

@@ -195,6 +195,9 @@ pub trait UpdateRule: Clone + core::fmt::Debug {
 
     /// Returns the scalar state to its value before the first step.
     fn reset(&mut self);
+
+    /// Step count, last learning rate and `d`, for logging.
+    fn progress(&self) -> crate::rules::Progress;
 }
 
 /// A plan waiting to be applied by `update`.
@@ -290,6 +293,11 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
     /// where `start` is a multiple of [`TILE`](crate::TILE).
     pub fn state_range(&self, start: usize, end: usize) -> Result<Range<usize>, Error> {
         self.layout.state_range(start, end)
+    }
+
+    /// Step count, last learning rate and `d` of the rule, for logging.
+    pub fn progress(&self) -> crate::rules::Progress {
+        self.rule.progress()
     }
 
     /// True once a step has written the state buffer.

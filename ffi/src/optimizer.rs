@@ -30,7 +30,8 @@ pub struct freestep_progress {
     pub k: u64,
     /// The learning rate of the last step: `lr` for SGD and Adam, the
     /// warmed-up lr for Schedule-Free rules (0 before the first step), and
-    /// `d * lr` for Prodigy.
+    /// for Prodigy the step size `d * lr * bias correction` it used, with `d`
+    /// as it was before that step (0 before the first step).
     pub lr: f64,
     /// Prodigy's current step-size estimate `d`; NaN for rules without one.
     pub d: f64,
@@ -106,26 +107,11 @@ impl<T: Float> Any<T> {
     }
 
     fn progress(&self) -> freestep_progress {
-        let fixed = |k: u64, lr: f64| freestep_progress { k, lr, d: f64::NAN };
-        match self {
-            Any::Sgd(o) => fixed(o.rule().k(), o.rule().config.lr),
-            Any::Adam(o) => fixed(o.rule().k(), o.rule().config.lr),
-            Any::SgdScheduleFree(o) => {
-                let a = &o.rule().averaging;
-                fixed(a.k, a.scheduled_lr)
-            }
-            Any::AdamWScheduleFree(o) => {
-                let a = &o.rule().averaging;
-                fixed(a.k, a.scheduled_lr)
-            }
-            Any::Prodigy(o) => {
-                let r = o.rule();
-                freestep_progress {
-                    k: r.k(),
-                    lr: r.d() * r.config.lr,
-                    d: r.d(),
-                }
-            }
+        let p = each_rule!(self, o => o.progress());
+        freestep_progress {
+            k: p.k,
+            lr: p.lr,
+            d: p.d.unwrap_or(f64::NAN),
         }
     }
 

@@ -27,6 +27,7 @@ use crate::float::Float;
 use crate::math::{lerp, lerp_from_end, powf, within};
 use crate::optimizer::{PieceMut, UpdateRule};
 use crate::reduce::MAX_SUMS;
+use crate::rules::Progress;
 
 /// Hyperparameters of [`Adam`], with torch's names. `Default` gives
 /// `torch.optim.Adam`'s defaults and [`AdamConfig::adamw`] those of
@@ -217,5 +218,13 @@ impl UpdateRule for Adam {
 
     fn reset(&mut self) {
         self.k = 0;
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            k: self.k,
+            lr: self.config.lr,
+            d: None,
+        }
     }
 }

@@ -46,6 +46,7 @@ use crate::float::Float;
 use crate::math::{powf, within};
 use crate::optimizer::{Piece, PieceMut, UpdateRule};
 use crate::reduce::{fold_lanes, LANES, MAX_SUMS};
+use crate::rules::Progress;
 
 /// Hyperparameters of [`Prodigy`], with `prodigyopt.Prodigy`'s names and
 /// defaults.
@@ -132,6 +133,7 @@ pub struct Prodigy {
     d_denom: Option<f64>,
     d_hat: Option<f64>,
     k: u64,
+    last_dlr: f64,
 }
 
 /// The scalars of one Prodigy step.
@@ -158,6 +160,7 @@ impl Prodigy {
             d_denom: None,
             d_hat: None,
             k: 0,
+            last_dlr: 0.0,
         }
     }
 
@@ -340,6 +343,7 @@ impl UpdateRule for Prodigy {
         let d_old = self.d;
         let dlr = d_old * c.lr * self.bias_correction();
         let [delta_numerator, d_denom, ..] = *sums;
+        self.last_dlr = dlr;
         if d_denom == 0.0 {
             return ProdigyPlan {
                 d_old,
@@ -449,5 +453,15 @@ impl UpdateRule for Prodigy {
 
     fn reset(&mut self) {
         *self = Self::new(self.config);
+    }
+
+    /// `lr` is the last step's `dlr = d · lr · bc`, with `d` as it was
+    /// before that step.
+    fn progress(&self) -> Progress {
+        Progress {
+            k: self.k,
+            lr: self.last_dlr,
+            d: Some(self.d),
+        }
     }
 }

@@ -40,6 +40,7 @@ use crate::float::Float;
 use crate::math::{lerp, lerp_from_end, powf, within};
 use crate::optimizer::{Optimizer, PieceMut, UpdateRule};
 use crate::reduce::MAX_SUMS;
+use crate::rules::Progress;
 
 /// The averaging schedule shared by both rules: warmup, `lr_max`, the
 /// weight sum and the step count.
@@ -66,6 +67,14 @@ impl Averaging {
         scheduled_lr: 0.0,
         train_mode: true,
     };
+
+    fn progress(&self) -> Progress {
+        Progress {
+            k: self.k,
+            lr: self.scheduled_lr,
+            d: None,
+        }
+    }
 
     /// Advances one step; returns `(lr_k, c)`.
     fn advance(&mut self, lr: f64, warmup_steps: u64, r: f64, weight_lr_power: f64) -> (f64, f64) {
@@ -250,6 +259,10 @@ impl UpdateRule for ScheduleFreeSgd {
     fn reset(&mut self) {
         self.averaging = Averaging::START;
     }
+
+    fn progress(&self) -> Progress {
+        self.averaging.progress()
+    }
 }
 
 /// Hyperparameters of [`ScheduleFreeAdamW`], with `AdamWScheduleFree`'s names
@@ -396,6 +409,10 @@ impl UpdateRule for ScheduleFreeAdamW {
     fn reset(&mut self) {
         self.averaging = Averaging::START;
     }
+
+    fn progress(&self) -> Progress {
+        self.averaging.progress()
+    }
 }
 
 /// The Schedule-Free rules: what the weight switches need to know.
@@ -459,12 +476,21 @@ impl<T: Float, R: ScheduleFree> Optimizer<T, R> {
         Ok(())
     }
 
-    /// Switches the parameters to the eval weights `x`. Does nothing when
-    /// already in eval mode, or before the first step (then `x = y`).
-    pub fn eval(&mut self, params: &mut [T], state: &[T]) -> Result<(), Error> {
+    /// Checks the buffers of a switch, whether or not it has work to do.
+    fn check_switch(&self, params: &[T], state: &[T]) -> Result<(), Error> {
         if params.len() != self.len() {
             return Err(Error::Length);
         }
+        if state.len() != self.state_len() {
+            return Err(Error::StateLength);
+        }
+        Ok(())
+    }
+
+    /// Switches the parameters to the eval weights `x`. Does nothing when
+    /// already in eval mode, or before the first step (then `x = y`).
+    pub fn eval(&mut self, params: &mut [T], state: &[T]) -> Result<(), Error> {
+        self.check_switch(params, state)?;
         if !self.is_train_mode() {
             return Ok(());
         }
@@ -476,9 +502,7 @@ impl<T: Float, R: ScheduleFree> Optimizer<T, R> {
     /// Switches the parameters back to the train weights `y`. Does nothing
     /// when already in train mode.
     pub fn train(&mut self, params: &mut [T], state: &[T]) -> Result<(), Error> {
-        if params.len() != self.len() {
-            return Err(Error::Length);
-        }
+        self.check_switch(params, state)?;
         if self.is_train_mode() {
             return Ok(());
         }

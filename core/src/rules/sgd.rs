@@ -23,6 +23,7 @@ use crate::float::Float;
 use crate::math::within;
 use crate::optimizer::{PieceMut, UpdateRule};
 use crate::reduce::MAX_SUMS;
+use crate::rules::Progress;
 
 /// Hyperparameters of [`Sgd`], with `torch.optim.SGD`'s names and defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -170,5 +171,13 @@ impl UpdateRule for Sgd {
 
     fn reset(&mut self) {
         self.k = 0;
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            k: self.k,
+            lr: self.config.lr,
+            d: None,
+        }
     }
 }
