@@ -171,7 +171,11 @@ fn parse_args(args: &[String]) -> Result<(Vec<Precision>, Vec<PathBuf>), String>
             Some("f64") => vec![Precision::F64],
             Some("f32") => vec![Precision::F32],
             Some("both") => vec![Precision::F64, Precision::F32],
-            other => return Err(format!("bad --precision {other:?}\n{USAGE}")),
+            Some(other) => {
+                let why = format!("bad --precision `{other}` (expected f64, f32 or both)");
+                return Err(format!("{why}\n{USAGE}"));
+            }
+            None => return Err(format!("--precision needs a value\n{USAGE}")),
         };
     }
     if paths.is_empty() {
