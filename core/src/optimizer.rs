@@ -322,7 +322,10 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         }
         let partial = self.partial(0, params, grads, state)?;
         self.finish(&partial)?;
-        self.update(0, params, grads, state)
+        self.update(0, params, grads, state)?;
+        // The step is applied whole: leave no plan for a stray `update`.
+        self.pending = None;
+        Ok(())
     }
 
     /// Checks a range of the phased step and returns its end.
@@ -419,7 +422,12 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
     }
 
     /// Phase 3: applies the step planned by the last `finish` to parameters
-    /// `start..start + params.len()`. Call it once for each range.
+    /// `start..start + params.len()`. Call it once for each range, for every
+    /// range, before anything else touches the optimizer. A refused `finish`
+    /// changes nothing, so the previous phased plan stays pending; nothing records
+    /// which ranges were updated, so a range updated twice takes the step
+    /// twice, and a second `finish` (or a Schedule-Free switch) before every
+    /// range was updated reads state that was never written.
     pub fn update(
         &self,
         start: usize,
@@ -428,6 +436,7 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         state: &mut [T],
     ) -> Result<(), Error> {
         let pending = self.pending.ok_or(Error::NoPendingStep)?;
+        self.rule.ready()?;
         let end = self.check_range(start, params.len(), grads.len(), state.len())?;
         let stride = self.layout.stride;
         self.layout.for_each_piece(start, end, |spec| {

@@ -201,8 +201,10 @@ impl<const L: usize, const LOW: i32> Accumulator for ExactSum<L, LOW> {
 /// Partials from disjoint slices are merged with [`Partial::combine`], in any
 /// order and any grouping; the result is the same bits as one partial over
 /// the union. A rule's `finish` phase checks that the combined partial covers
-/// every parameter exactly once (by count) and that no gradient was NaN or
-/// infinite.
+/// every parameter (by count) and that no gradient was NaN or infinite.
+/// The count cannot tell a range combined twice from two different ranges,
+/// nor a partial of another optimizer: combining the right partials is the
+/// caller's part of the protocol.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Partial<T: Float> {
     pub(crate) sums: [Exact; MAX_SUMS],

@@ -484,3 +484,38 @@ fn a_partial_that_misses_a_range_is_refused() {
         .unwrap();
     assert_eq!(opt.finish(&half.combine(&other)), Ok(()));
 }
+
+#[test]
+fn a_refused_step_leaves_no_plan_to_apply() {
+    let mut opt = Optimizer::<f32, _>::new(Adam::new(AdamConfig::default()), 4).unwrap();
+    let mut state = vec![0.0f32; opt.state_len()];
+    let mut x = vec![1.0f32; 4];
+    opt.step(&mut x, &[0.5; 4], &mut state).unwrap();
+    let bad = [0.5, f32::NAN, 0.5, 0.5];
+    assert_eq!(
+        opt.step(&mut x, &bad, &mut state),
+        Err(Error::NonFiniteGradient)
+    );
+    let before = bits(&x);
+    assert_eq!(
+        opt.update(0, &mut x, &bad, &mut state),
+        Err(Error::NoPendingStep)
+    );
+    assert_eq!(bits(&x), before);
+}
+
+#[test]
+fn update_is_refused_in_eval_mode() {
+    let rule = ScheduleFreeSgd::new(ScheduleFreeSgdConfig::default());
+    let mut opt = Optimizer::<f32, _>::new(rule, 4).unwrap();
+    let mut state = vec![0.0f32; opt.state_len()];
+    let mut x = vec![1.0f32; 4];
+    opt.step(&mut x, &[0.5; 4], &mut state).unwrap();
+    let partial = opt.partial(0, &x, &[0.5; 4], &state).unwrap();
+    opt.finish(&partial).unwrap();
+    opt.eval(&mut x, &state).unwrap();
+    assert_eq!(
+        opt.update(0, &mut x, &[0.5; 4], &mut state),
+        Err(Error::EvalMode)
+    );
+}

@@ -145,6 +145,11 @@ impl<T> Out<T> {
         check_ptr(ptr).map(Self)
     }
 
+    /// The checked pointer, for overlap checks.
+    pub fn as_ptr(&self) -> *const T {
+        self.0.as_ptr()
+    }
+
     /// Stores `value` without reading or dropping what was there.
     ///
     /// # Safety

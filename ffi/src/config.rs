@@ -468,8 +468,14 @@ unsafe fn init<C: Config>(
     };
     // SAFETY: `out` is non-NULL and aligned (checked above) and `opt_size`
     // says the block holds an `Object`; the block is only written, never
-    // read, so its old contents do not matter.
-    unsafe { out.write(object) };
+    // read, so its old contents do not matter. It is zeroed first so that
+    // bytes the object does not cover are not left as they were. Padding
+    // inside the object is still copied from the value as the compiler
+    // chooses, so two identical inits are not guaranteed to be memcmp-equal.
+    unsafe {
+        core::ptr::write_bytes(out.as_ptr().cast_mut(), 0, 1);
+        out.write(object)
+    };
     Ok(())
 }
 

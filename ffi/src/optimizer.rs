@@ -159,6 +159,11 @@ impl<T: Float> Any<T> {
     }
 }
 
+/// The first byte of an output, to check it against the other buffers.
+fn out_ptr<V>(out: &Out<V>) -> *const u8 {
+    out.as_ptr().cast::<u8>()
+}
+
 /// The bytes of the optimizer block, to refuse arrays that overlap it.
 fn object_bytes(opt: *const freestep_optimizer) -> Result<Buf<u8>, freestep_status> {
     Buf::new(opt.cast::<u8>(), size_of::<Object>())
@@ -184,6 +189,8 @@ unsafe fn query<V>(
 ) -> freestep_status {
     boundary(|| {
         let out = Out::new(out)?;
+        let out_bytes = Buf::new(out_ptr(&out), size_of::<V>())?;
+        outside(&object_bytes(opt)?, &[&out_bytes])?;
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get(opt) }?;
         let value = f(object)?;
@@ -338,10 +345,11 @@ unsafe fn step<T: Element>(
     let object = object_bytes(opt)?;
     disjoint(&params, &[&grads, &state])?;
     disjoint(&state, &[&grads])?;
-    outside(&object, &[&params, &state])?;
+    // The gradients too: the step rewrites the block while it reads them.
+    outside(&object, &[&params, &grads, &state])?;
 
     // SAFETY: the caller passes an optimizer block as documented, and the
-    // arrays written do not overlap it (checked above).
+    // arrays of the call do not overlap it (checked above).
     let any = unsafe { Object::get_mut(opt) }?.any_mut::<T>()?;
     any.check_lengths(n, state_len)?;
     // SAFETY: each array was checked for NULL, alignment and size, the
@@ -445,6 +453,16 @@ unsafe fn partial<T: Element>(
         Buf::new(grads, n)?,
         Buf::new(state, state_len)?,
     );
+    // The partial is written last, but must not land on anything the call
+    // reads: the block or the arrays.
+    let out_bytes = Buf::new(out_ptr(&out), size_of::<PartialObject>())?;
+    outside(&object_bytes(opt)?, &[&out_bytes])?;
+    if [&full.0, &full.1, &full.2]
+        .iter()
+        .any(|b| out_bytes.overlaps(*b))
+    {
+        return Err(freestep_status::OVERLAPPING_BUFFERS);
+    }
 
     // SAFETY: the caller passes an optimizer block as documented.
     let any = unsafe { Object::get(opt) }?.any::<T>()?;
@@ -680,7 +698,7 @@ unsafe fn switch_mode<T: Element>(
     let state = Buf::new(state, state_len)?;
     let object = object_bytes(opt)?;
     disjoint(&params, &[&state])?;
-    outside(&object, &[&params])?;
+    outside(&object, &[&params, &state])?;
 
     // SAFETY: the caller passes an optimizer block as documented, and the
     // parameters do not overlap it (checked above).

@@ -375,6 +375,17 @@ impl UpdateRule for Prodigy {
     fn update_piece<T: Float>(&self, plan: &ProdigyPlan, fresh: bool, piece: PieceMut<'_, T>) {
         let c = &self.config;
         if c.lr * piece.lr_scale == 0.0 {
+            // A frozen group moves nothing, but its state must still be
+            // written on the first step, since later steps read it.
+            if fresh {
+                let [p0, s] = piece.sampled;
+                let sampled = piece.params.iter().skip(piece.first_sample);
+                p0.iter_mut()
+                    .zip(sampled.step_by(piece.stride))
+                    .for_each(|(p0, &p)| *p0 = p);
+                s.iter_mut().for_each(|s| *s = T::ZERO);
+                piece.dense.into_iter().flatten().for_each(|x| *x = T::ZERO);
+            }
             return;
         }
         // The s coefficients use d before the step, as partial_piece did:
