@@ -14,7 +14,8 @@
 //! s  ← β3 s + (d / d0) dlr g                      (d / d0) d g with safeguard_warmup
 //! m  ← β1 m + d (1 - β1) g,   v ← β2 v + d² (1 - β2) g²
 //! d̂  = d_coef r / Σ|s|
-//! d  ← max(d, d̂) while d = d0;   d_max ← max(d_max, d̂);   d ← min(d_max, d · growth_rate)
+//! d  ← max(d, d̂) while d = d0;   d_max ← max(d_max, d̂)
+//! d  ← min(d_max, d · growth_rate)
 //! p  ← p - λ dlr p                               decoupled decay only
 //! p  ← p - dlr m / (√v + d ε)                    (β1 = 0: p - dlr d g / (√v + d ε))
 //! ```
@@ -207,22 +208,45 @@ impl Prodigy {
         libm::sqrt(1.0 - powf(c.beta2, t)) / (1.0 - powf(c.beta1, t))
     }
 
-    /// `(coupled λ, coefficient of g in s, coefficient of the numerator)`
-    /// for a group, given `dlr` before the multiplier.
-    fn group_coefficients(&self, dlr: f64, lr_scale: f64, wd_scale: f64) -> (f64, f64, f64) {
+    /// The coefficients of one group for a step taken at estimate `d`, with
+    /// `dlr = d · lr · bc` before the group's multiplier. `partial_piece`
+    /// (before `finish`) and `update_piece` (after it, from the plan) must
+    /// compute the same `s`, so both take them from here.
+    fn group_coefficients(&self, d: f64, dlr: f64, lr_scale: f64, wd_scale: f64) -> Coefficients {
         let c = &self.config;
-        let ratio = self.d / c.d0;
+        let ratio = d / c.d0;
         let dlr = dlr * lr_scale;
-        let coupled = match c.decouple {
-            true => 0.0,
-            false => c.weight_decay * wd_scale,
+        let lambda = c.weight_decay * wd_scale;
+        let (coupled, decoupled) = match c.decouple {
+            true => (0.0, lambda),
+            false => (lambda, 0.0),
         };
-        let s_coef = match c.safeguard_warmup {
-            true => ratio * self.d,
+        let s = match c.safeguard_warmup {
+            true => ratio * d,
             false => ratio * dlr,
         };
-        (coupled, s_coef, ratio * dlr)
+        Coefficients {
+            coupled,
+            decoupled,
+            s,
+            numerator: ratio * dlr,
+            dlr,
+        }
     }
+}
+
+/// What one group's passes multiply by (see `Prodigy::group_coefficients`).
+struct Coefficients {
+    /// `λ` added to the gradient (coupled decay), else 0.
+    coupled: f64,
+    /// `λ` applied to the weights (decoupled decay), else 0.
+    decoupled: f64,
+    /// The coefficient of `g` in the `s` update.
+    s: f64,
+    /// The coefficient of `Σ g·(p0 - p)` in the numerator.
+    numerator: f64,
+    /// The group's `dlr`.
+    dlr: f64,
 }
 
 impl UpdateRule for Prodigy {
@@ -282,9 +306,8 @@ impl UpdateRule for Prodigy {
             return out;
         }
         let dlr = self.d * self.config.lr * self.bias_correction();
-        let (coupled, s_coef, num_coef) =
-            self.group_coefficients(dlr, piece.lr_scale, piece.weight_decay_scale);
-        let (coupled, s_coef) = (T::from_f64(coupled), T::from_f64(s_coef));
+        let k = self.group_coefficients(self.d, dlr, piece.lr_scale, piece.weight_decay_scale);
+        let (coupled, s_coef) = (T::from_f64(k.coupled), T::from_f64(k.s));
         let beta3 = T::from_f64(self.beta3());
         let [p0, s] = piece.sampled;
         // Lanes add in f64 whatever T is: an f32 sum of |s| can overflow
@@ -333,7 +356,7 @@ impl UpdateRule for Prodigy {
                 add(i % LANES, p, g, p0, s);
             }
         }
-        out[0] = num_coef * fold_lanes(num);
+        out[0] = k.numerator * fold_lanes(num);
         out[1] = fold_lanes(den);
         out
     }
@@ -388,21 +411,18 @@ impl UpdateRule for Prodigy {
             }
             return;
         }
-        // The s coefficients use d before the step, as partial_piece did:
-        // recompute them from the plan, since finish has moved self.d.
-        let ratio = plan.d_old / c.d0;
-        let dlr_g = plan.dlr * piece.lr_scale;
-        let s_coef = match c.safeguard_warmup {
-            true => ratio * plan.d_old,
-            false => ratio * dlr_g,
-        };
-        let (coupled, decoupled) = match c.decouple {
-            true => (0.0, c.weight_decay * piece.weight_decay_scale),
-            false => (c.weight_decay * piece.weight_decay_scale, 0.0),
-        };
-        let coupled = T::from_f64(coupled);
+        // The coefficients of d before the step, as partial_piece used:
+        // finish has moved self.d, so they come from the plan.
+        let k = self.group_coefficients(
+            plan.d_old,
+            plan.dlr,
+            piece.lr_scale,
+            piece.weight_decay_scale,
+        );
+        let (dlr_g, decoupled) = (k.dlr, k.decoupled);
+        let coupled = T::from_f64(k.coupled);
         let beta3 = T::from_f64(self.beta3());
-        let s_coef = T::from_f64(s_coef);
+        let s_coef = T::from_f64(k.s);
         let [p0, s] = piece.sampled;
 
         // Sampled coordinates: p0 on the first step, then s.

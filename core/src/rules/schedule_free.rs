@@ -11,7 +11,8 @@
 //! ```text
 //! lr_max ← max(lr_max, lr_k)
 //! w      = (k + 1)^r · lr_max^weight_lr_power,   W ← W + w,   c = w / W
-//! g      ← g / (√(v / (1 - β2^(k+1))) + ε)      AdamW only, after v ← β2 v + (1 - β2) g²
+//! v      ← β2 v + (1 - β2) g²                   AdamW only
+//! g      ← g / (√(v / (1 - β2^(k+1))) + ε)      AdamW only
 //! g      ← g + λ y
 //! y      ← (1 - c) y + c z + lr_k (β (1 - c) - 1) g
 //! z      ← z - lr_k g

@@ -233,7 +233,9 @@ fn logistic(root: &Object, dim: usize) -> Result<Logistic, String> {
         }
         if let Some(v) = json::optional(problem, "bias_regularised") {
             if json::boolean(v, "problem.bias_regularised")? {
-                return Err("`problem.bias_regularised` is true; the schema's problem leaves the bias unregularised".into());
+                let why = "`problem.bias_regularised` is true; the schema's problem \
+                           leaves the bias unregularised";
+                return Err(why.into());
             }
         }
     }
