@@ -73,7 +73,9 @@ impl Float for f32 {
     fn sqrt(self) -> Self {
         #[cfg(feature = "std")]
         return std::primitive::f32::sqrt(self);
-        #[cfg(not(feature = "std"))]
+        #[cfg(all(not(feature = "std"), fpu_sqrtf))]
+        return fpu::sqrtf(self);
+        #[cfg(all(not(feature = "std"), not(fpu_sqrtf)))]
         return libm::sqrtf(self);
     }
     #[inline(always)]
@@ -120,5 +122,45 @@ impl Float for f64 {
     #[inline(always)]
     fn max(self, other: Self) -> Self {
         f64::max(self, other)
+    }
+}
+
+/// The FPU's square root on bare-metal Arm cores with a single-precision FPU
+/// (Cortex-M4F, M7, M33: the `eabihf` targets without an OS).
+///
+/// Without std, Rust has no stable way to reach the `vsqrt.f32` instruction:
+/// `f32::sqrt` lives in std, and `libm::sqrtf` is an integer routine of some
+/// hundred instructions on Arm. IEEE 754 requires square root to be correctly
+/// rounded, so the instruction and libm give the same bits; this module only
+/// makes it cheaper. The instruction sits in a two-instruction assembly
+/// function, and calling a foreign function is the one `unsafe` of this crate.
+#[cfg(all(not(feature = "std"), fpu_sqrtf))]
+#[allow(unsafe_code)]
+mod fpu {
+    core::arch::global_asm!(
+        ".pushsection .text.__freestep_fpu_sqrtf,\"ax\",%progbits",
+        ".globl __freestep_fpu_sqrtf",
+        ".type __freestep_fpu_sqrtf,%function",
+        ".thumb_func",
+        "__freestep_fpu_sqrtf:",
+        // The module assembler does not see the target's FPU features.
+        ".fpu fpv4-sp-d16",
+        "vsqrt.f32 s0, s0",
+        "bx lr",
+        ".size __freestep_fpu_sqrtf, . - __freestep_fpu_sqrtf",
+        ".popsection",
+    );
+
+    extern "C" {
+        /// Takes and returns its value in `s0`, as the hard-float ABI of
+        /// these targets passes an `f32`.
+        fn __freestep_fpu_sqrtf(x: f32) -> f32;
+    }
+
+    #[inline(always)]
+    pub(super) fn sqrtf(x: f32) -> f32 {
+        // SAFETY: the function above reads only s0 and writes only s0, which
+        // the C ABI lets a callee clobber; it touches no memory.
+        unsafe { __freestep_fpu_sqrtf(x) }
     }
 }

@@ -29,6 +29,7 @@
 //! `stride`-th element of each group, starting at the group's first element,
 //! as the reference samples each tensor.
 
+use core::num::NonZeroUsize;
 use core::ops::Range;
 
 use crate::error::Error;
@@ -102,11 +103,17 @@ pub(crate) struct Span {
 
 /// The number of elements `i` in `start..end` with `(i - origin) % stride ==
 /// 0`, for `origin <= start`.
-fn sampled_in(origin: usize, start: usize, end: usize, stride: usize) -> usize {
+fn sampled_in(origin: usize, start: usize, end: usize, stride: NonZeroUsize) -> usize {
     if end <= start {
         return 0;
     }
-    (end - origin).div_ceil(stride) - (start - origin).div_ceil(stride)
+    div_ceil(end - origin, stride) - div_ceil(start - origin, stride)
+}
+
+/// `a / b` rounded up. The divisor's type leaves no division-by-zero panic
+/// path in the binary (see `cargo xtask no-panic`).
+fn div_ceil(a: usize, b: NonZeroUsize) -> usize {
+    a / b + usize::from(a % b != 0)
 }
 
 /// The number of state values a rule needs for `n` parameters in one group:
@@ -136,7 +143,7 @@ pub(crate) struct Layout {
     pub spans: heapless::Vec<Span, MAX_GROUPS>,
     pub dense: usize,
     pub sampled: usize,
-    pub stride: usize,
+    pub stride: NonZeroUsize,
 }
 
 impl Layout {
@@ -149,7 +156,10 @@ impl Layout {
         sampled: usize,
         stride: usize,
     ) -> Result<Self, Error> {
-        if dense > MAX_DENSE || sampled > MAX_SAMPLED || stride == 0 {
+        let Some(stride) = NonZeroUsize::new(stride) else {
+            return Err(Error::InvalidHyperparameter("slice_p"));
+        };
+        if dense > MAX_DENSE || sampled > MAX_SAMPLED {
             return Err(Error::InvalidHyperparameter("slice_p"));
         }
         let mut spans = heapless::Vec::new();
@@ -251,7 +261,8 @@ impl Layout {
                 }
                 let (lo, hi) = (a - tile, b - tile);
                 let count = sampled_in(span.start, a, b, self.stride);
-                let first_sample = (self.stride - (a - span.start) % self.stride) % self.stride;
+                let stride = self.stride.get();
+                let first_sample = (stride - (a - span.start) % self.stride) % self.stride;
                 let spec = PieceSpec {
                     params: a - start..b - start,
                     // Sections the rule does not use are empty ranges.

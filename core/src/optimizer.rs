@@ -353,7 +353,7 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         self.rule.ready()?;
         let (sampled, stride) = self.rule.sampled();
         let l = &self.layout;
-        if self.rule.dense() != l.dense || sampled != l.sampled || stride != l.stride {
+        if self.rule.dense() != l.dense || sampled != l.sampled || stride != l.stride.get() {
             return Err(Error::StateLength);
         }
         Ok(())
@@ -382,7 +382,7 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
             return Ok(out);
         }
         let fresh = !self.initialized;
-        let stride = self.layout.stride;
+        let stride = self.layout.stride.get();
         self.layout.for_each_piece(start, end, |spec| {
             if let Some(piece) = view(params, grads, state, spec, stride) {
                 let sums = self.rule.partial_piece(fresh, &piece);
@@ -438,7 +438,7 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         let pending = self.pending.ok_or(Error::NoPendingStep)?;
         self.rule.ready()?;
         let end = self.check_range(start, params.len(), grads.len(), state.len())?;
-        let stride = self.layout.stride;
+        let stride = self.layout.stride.get();
         self.layout.for_each_piece(start, end, |spec| {
             if let Some(piece) = view_mut(&mut *params, Some(grads), &mut *state, spec, stride) {
                 self.rule.update_piece(&pending.plan, pending.fresh, piece);

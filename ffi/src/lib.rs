@@ -36,9 +36,27 @@
     clippy::undocumented_unsafe_blocks
 )]
 
-// The code uses `core` only; std is linked for the host libraries' panic
-// runtime and allocator shims, never called.
+// The code uses `core` only. On hosted targets std is linked for the
+// libraries' panic runtime and allocator shims, never called.
+#[cfg(not(target_os = "none"))]
 extern crate std;
+
+/// On bare-metal targets the library brings no panic runtime. The handler
+/// calls a function that is defined nowhere: if any panic path survived
+/// optimisation, linking `libfreestep.a` into firmware fails with an
+/// undefined reference to `freestep_panic_path_is_reachable`, so a firmware
+/// that links is a firmware in which no freestep call can panic.
+/// `cargo xtask no-panic` makes that link on every commit.
+#[cfg(all(target_os = "none", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    extern "C" {
+        fn freestep_panic_path_is_reachable() -> !;
+    }
+    // SAFETY: the function does not exist, so this call is never linked
+    // into a working program; see above.
+    unsafe { freestep_panic_path_is_reachable() }
+}
 
 pub mod boundary;
 pub mod config;
@@ -53,3 +71,15 @@ pub use config::*;
 pub use object::*;
 pub use optimizer::*;
 pub use status::*;
+
+/// Only in the control build of `cargo xtask no-panic`: an exported function
+/// with a bounds check the optimiser cannot remove. A firmware linked with
+/// that build must fail to link, which shows the check can fail.
+///
+/// cbindgen:ignore
+#[cfg(freestep_panic_probe)]
+#[no_mangle]
+#[allow(clippy::indexing_slicing)]
+pub extern "C" fn freestep_panic_probe(i: usize) -> u8 {
+    [1u8, 2, 3][i]
+}

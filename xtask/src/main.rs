@@ -10,11 +10,14 @@
 //! - `c-abi`: build the static library and run the C ABI test against it.
 //! - `bench`: criterion benchmarks of one step of every rule.
 //! - `header`: regenerate `include/freestep.h`.
+//! - `no-panic`: prove by a link that no C ABI function can panic.
 
 mod bench;
 mod c_abi;
 mod conform;
 mod demo;
+mod no_panic;
+mod setup;
 mod shell;
 mod test;
 
@@ -29,7 +32,8 @@ tasks:
                                          replay reference fixtures
   c-abi                                  build and run the C ABI test
   bench                                  benchmark one step of every rule
-  header                                 regenerate include/freestep.h";
+  header                                 regenerate include/freestep.h
+  no-panic                               prove that no C ABI function can panic";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         "c-abi" => c_abi::run(rest),
         "bench" => bench::run(rest),
         "header" => shell::header(),
+        "no-panic" => no_panic::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

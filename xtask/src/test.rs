@@ -8,7 +8,8 @@
 //! 3. the conformance fixtures, in f64 and f32: the project's own and the
 //!    public examples in `../shared/conformance/public` when present;
 //! 4. the C ABI test program;
-//! 5. the demo, which must reach test accuracy 0.95.
+//! 5. the no-panic link proof for the bare-metal library;
+//! 6. the demo, which must reach test accuracy 0.95.
 
 use crate::shell::{self, cargo, root};
 
@@ -46,6 +47,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     })?;
     step("conformance", conformance)?;
     step("C ABI test", || crate::c_abi::run(&[]))?;
+    step("no panic path", || crate::no_panic::run(&[]))?;
     step("demo", || crate::demo::run_checked(0.95).map(|_| ()))?;
     println!("xtask test: all passed");
     Ok(())
