@@ -39,3 +39,64 @@ pub fn header() -> Result<(), String> {
         .args(["test", "-p", "freestep-ffi", "--test", "header"])
         .env("FREESTEP_BLESS", "1"))
 }
+
+/// What a bounded run printed, and how it ended.
+#[allow(dead_code)] // fields read by the QEMU tasks
+pub struct Bounded {
+    pub stdout: String,
+    pub stderr: String,
+    /// The exit code; `None` when killed by a signal or by the timeout.
+    pub code: Option<i32>,
+    pub timed_out: bool,
+}
+
+/// Runs `cmd` with its output captured, killing it after `timeout`. QEMU
+/// runs go through here, so a firmware that hangs fails the task instead of
+/// stalling it.
+#[allow(dead_code)]
+pub fn run_bounded(cmd: &mut Command, timeout: std::time::Duration) -> Result<Bounded, String> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    let mut pipe_out = child.stdout.take();
+    let mut pipe_err = child.stderr.take();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(p) = pipe_out.as_mut() {
+            let _ = p.read_to_string(&mut s);
+        }
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(p) = pipe_err.as_mut() {
+            let _ = p.read_to_string(&mut s);
+        }
+        s
+    });
+    let deadline = std::time::Instant::now() + timeout;
+    let (status, timed_out) = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break (Some(status), false),
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break (None, true);
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(format!("waiting for {shown}: {e}")),
+        }
+    };
+    Ok(Bounded {
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        code: status.and_then(|s| s.code()),
+        timed_out,
+    })
+}
