@@ -15,6 +15,7 @@
 mod bench;
 mod c_abi;
 mod conform;
+mod cross;
 mod demo;
 mod no_panic;
 mod setup;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "header" => shell::header(),
         "no-panic" => no_panic::run(rest),
+        "cross" => cross::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

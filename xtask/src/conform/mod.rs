@@ -93,11 +93,11 @@
 //! can be one ulp off for some decimal strings: about 1e-16, far below any
 //! tolerance here.
 
-mod fixture;
+pub mod fixture;
 mod json;
 mod replay;
 mod report;
-mod rules;
+pub mod rules;
 
 use std::path::{Path, PathBuf};
 

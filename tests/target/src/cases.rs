@@ -1,0 +1,280 @@
+//! The rule cases every target runs: each rule of the library, in settings
+//! that reach its option branches, one of them over several groups.
+//!
+//! Adding a rule to the library means adding it to [`Rule`], to
+//! [`RULE_NAMES`] and to [`CASES`]; `cargo xtask cross` fails while the
+//! number of rules covered here differs from the number the C ABI exports.
+
+use freestep::rules::schedule_free::ScheduleFree;
+use freestep::{
+    Adam, AdamConfig, Error, Float, Group, Optimizer, Prodigy, ProdigyConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+};
+
+/// A rule of the library with its configuration.
+#[derive(Clone, Copy, Debug)]
+pub enum Rule {
+    Sgd(SgdConfig),
+    Adam(AdamConfig),
+    ScheduleFreeSgd(ScheduleFreeSgdConfig),
+    ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
+    Prodigy(ProdigyConfig),
+}
+
+/// The rules, by their C ABI names.
+pub const RULE_NAMES: [&str; 5] = [
+    "sgd",
+    "adam",
+    "sgd-schedulefree",
+    "adamw-schedulefree",
+    "prodigy",
+];
+
+impl Rule {
+    /// The index of the rule in [`RULE_NAMES`].
+    pub fn family(&self) -> usize {
+        match self {
+            Rule::Sgd(_) => 0,
+            Rule::Adam(_) => 1,
+            Rule::ScheduleFreeSgd(_) => 2,
+            Rule::ScheduleFreeAdamW(_) => 3,
+            Rule::Prodigy(_) => 4,
+        }
+    }
+
+    /// Calls `job` with the rule's concrete type.
+    pub fn with<J: Job>(&self, job: J) -> J::Output {
+        match *self {
+            Rule::Sgd(c) => job.run(Sgd::new(c)),
+            Rule::Adam(c) => job.run(Adam::new(c)),
+            Rule::ScheduleFreeSgd(c) => job.run(ScheduleFreeSgd::new(c)),
+            Rule::ScheduleFreeAdamW(c) => job.run(ScheduleFreeAdamW::new(c)),
+            Rule::Prodigy(c) => job.run(Prodigy::new(c)),
+        }
+    }
+}
+
+/// Work generic over the rule type (a closure cannot be generic).
+pub trait Job {
+    type Output;
+    fn run<R: Weights>(self, rule: R) -> Self::Output;
+}
+
+/// What the checks need beyond [`UpdateRule`]: the weights a rule is judged
+/// by. For Schedule-Free that is the average `x`, written to `out`.
+pub trait Weights: UpdateRule {
+    /// Writes the eval weights into `out` and returns true, or returns false
+    /// when the rule has none (its parameters are its weights).
+    fn eval_weights<T: Float>(
+        _opt: &Optimizer<T, Self>,
+        _params: &[T],
+        _state: &[T],
+        _out: &mut [T],
+    ) -> Result<bool, Error> {
+        Ok(false)
+    }
+}
+
+impl Weights for Sgd {}
+impl Weights for Adam {}
+impl Weights for Prodigy {}
+impl Weights for ScheduleFreeSgd {
+    fn eval_weights<T: Float>(
+        opt: &Optimizer<T, Self>,
+        params: &[T],
+        state: &[T],
+        out: &mut [T],
+    ) -> Result<bool, Error> {
+        averaged(opt, params, state, out)
+    }
+}
+impl Weights for ScheduleFreeAdamW {
+    fn eval_weights<T: Float>(
+        opt: &Optimizer<T, Self>,
+        params: &[T],
+        state: &[T],
+        out: &mut [T],
+    ) -> Result<bool, Error> {
+        averaged(opt, params, state, out)
+    }
+}
+
+fn averaged<T: Float, R: ScheduleFree>(
+    opt: &Optimizer<T, R>,
+    params: &[T],
+    state: &[T],
+    out: &mut [T],
+) -> Result<bool, Error> {
+    opt.eval_params(params, state, out).map(|()| true)
+}
+
+/// One case: a named rule setting, over one group or several.
+pub struct Case {
+    pub name: &'static str,
+    pub rule: Rule,
+    /// Empty: one group of all parameters.
+    pub groups: &'static [Group],
+}
+
+/// Two groups over the f32 problem's 260 parameters: the second crosses the
+/// tile boundary at 256, steps at half the rate and is not decayed.
+const TWO_GROUPS: [Group; 2] = [
+    Group::new(200),
+    Group::new(60).lr_scale(0.5).weight_decay_scale(0.0),
+];
+
+/// The cases, tuned so that each also descends on the quadratic within the
+/// steps of [`crate::properties`].
+pub const CASES: [Case; 10] = [
+    Case {
+        name: "sgd",
+        rule: Rule::Sgd(SgdConfig {
+            lr: 0.2,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        }),
+        groups: &[],
+    },
+    Case {
+        name: "sgd-nesterov-decay",
+        rule: Rule::Sgd(SgdConfig {
+            lr: 0.05,
+            momentum: 0.9,
+            dampening: 0.0,
+            weight_decay: 0.01,
+            nesterov: true,
+            maximize: false,
+        }),
+        groups: &[],
+    },
+    Case {
+        name: "sgd-momentum-dampening-groups",
+        rule: Rule::Sgd(SgdConfig {
+            lr: 0.05,
+            momentum: 0.8,
+            dampening: 0.3,
+            weight_decay: 0.01,
+            nesterov: false,
+            maximize: false,
+        }),
+        groups: &TWO_GROUPS,
+    },
+    Case {
+        name: "adam",
+        rule: Rule::Adam(AdamConfig {
+            lr: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            maximize: false,
+            decoupled_weight_decay: false,
+        }),
+        groups: &[],
+    },
+    Case {
+        name: "adamw-amsgrad-groups",
+        rule: Rule::Adam(AdamConfig {
+            lr: 0.05,
+            beta1: 0.8,
+            beta2: 0.99,
+            eps: 1e-6,
+            weight_decay: 0.01,
+            amsgrad: true,
+            maximize: false,
+            decoupled_weight_decay: true,
+        }),
+        groups: &TWO_GROUPS,
+    },
+    Case {
+        name: "sgd-schedulefree-warmup",
+        rule: Rule::ScheduleFreeSgd(ScheduleFreeSgdConfig {
+            lr: 0.2,
+            momentum: 0.9,
+            weight_decay: 0.001,
+            warmup_steps: 5,
+            r: 0.5,
+            weight_lr_power: 2.0,
+        }),
+        groups: &[],
+    },
+    Case {
+        name: "adamw-schedulefree",
+        rule: Rule::ScheduleFreeAdamW(ScheduleFreeAdamWConfig {
+            lr: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            warmup_steps: 0,
+            r: 0.0,
+            weight_lr_power: 2.0,
+        }),
+        groups: &[],
+    },
+    Case {
+        name: "adamw-schedulefree-warmup-groups",
+        rule: Rule::ScheduleFreeAdamW(ScheduleFreeAdamWConfig {
+            lr: 0.05,
+            beta1: 0.95,
+            beta2: 0.99,
+            eps: 1e-6,
+            weight_decay: 0.01,
+            warmup_steps: 4,
+            r: 1.0,
+            weight_lr_power: 1.0,
+        }),
+        groups: &TWO_GROUPS,
+    },
+    Case {
+        name: "prodigy",
+        rule: Rule::Prodigy(ProdigyConfig {
+            lr: 1.0,
+            beta1: 0.9,
+            beta2: 0.999,
+            beta3: None,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decouple: true,
+            use_bias_correction: false,
+            safeguard_warmup: false,
+            d0: 1e-6,
+            d_coef: 1.0,
+            growth_rate: f64::INFINITY,
+            slice_p: 1,
+        }),
+        groups: &[],
+    },
+    Case {
+        name: "prodigy-options-groups",
+        rule: Rule::Prodigy(ProdigyConfig {
+            lr: 1.0,
+            beta1: 0.9,
+            beta2: 0.99,
+            beta3: Some(0.9),
+            eps: 1e-8,
+            weight_decay: 0.01,
+            decouple: false,
+            use_bias_correction: true,
+            safeguard_warmup: true,
+            d0: 1e-4,
+            d_coef: 0.5,
+            growth_rate: 1.5,
+            slice_p: 3,
+        }),
+        groups: &TWO_GROUPS,
+    },
+];
+
+/// How many of [`RULE_NAMES`] the cases cover.
+pub fn rules_covered() -> usize {
+    let mut seen = [false; RULE_NAMES.len()];
+    for case in &CASES {
+        seen[case.rule.family()] = true;
+    }
+    seen.iter().filter(|&&s| s).count()
+}

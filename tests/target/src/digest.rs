@@ -1,0 +1,170 @@
+//! The trajectory digest: every case's f32 trajectory on the fixed problem,
+//! reduced to one FNV-1a hash of all its bits (train parameters and, for
+//! Schedule-Free, eval weights, after every step).
+//!
+//! Two targets print the same `DIGEST` only if every rule computes every
+//! bit the same way on both: no fused multiply-add on one and not the other,
+//! reductions in one fixed order, correctly rounded square roots.
+
+use core::fmt::Write;
+
+use freestep::{Error, Optimizer, TILE};
+
+use crate::cases::{self, Case, Job, Weights, CASES};
+use crate::problem::{Fnv, Problem, N, STEPS};
+use crate::report::{Failure, Report};
+
+/// State capacity: four values per parameter (Prodigy, the largest) plus a
+/// few sampled values more, which slices rounded up per group can need.
+pub const STATE_CAP: usize = 4 * N + 2 * freestep::MAX_GROUPS;
+
+/// The seed of the fixed problem, and the weight of its nonlinear term.
+pub const SEED: u64 = 0x5eed_f00d;
+pub const NONLINEAR: f32 = 0.5;
+
+/// How a trajectory's steps are taken.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `Optimizer::step`.
+    OneCall,
+    /// Partial sums over `0..256` and `256..N`, combined in the other order,
+    /// then the two updates, last range first.
+    Phased,
+}
+
+/// Called after every step with the train parameters and the eval weights.
+pub trait Observer {
+    fn step(&mut self, step: usize, params: &[f32], eval: Option<&[f32]>);
+}
+
+/// Hashes what it observes.
+pub struct Hasher(pub Fnv);
+
+impl Observer for Hasher {
+    fn step(&mut self, _: usize, params: &[f32], eval: Option<&[f32]>) {
+        self.0.f32s(params);
+        if let Some(eval) = eval {
+            self.0.f32s(eval);
+        }
+    }
+}
+
+/// Runs one case's trajectory in `mode`, showing each step to `observer`.
+pub fn trajectory<O: Observer>(case: &Case, mode: Mode, observer: &mut O) -> Result<(), Error> {
+    case.rule.with(Trajectory {
+        case,
+        mode,
+        observer,
+    })
+}
+
+struct Trajectory<'a, O> {
+    case: &'a Case,
+    mode: Mode,
+    observer: &'a mut O,
+}
+
+impl<O: Observer> Job for Trajectory<'_, O> {
+    type Output = Result<(), Error>;
+
+    // Not inlined into `Rule::with`, whose arms would otherwise each keep
+    // their own arrays in one frame: too much stack for a Cortex-M0.
+    #[inline(never)]
+    fn run<R: Weights>(self, rule: R) -> Self::Output {
+        let problem = Problem::new(SEED, NONLINEAR);
+        let mut opt = Optimizer::<f32, R>::with_groups(rule, N, self.case.groups)?;
+        let mut params = [0.0f32; N];
+        problem.start(&mut params);
+        // The gradient buffer also receives the eval weights once the step
+        // has used it: one array less on a 16 KiB core.
+        let mut grads = [0.0f32; N];
+        let mut buffer = [0.0f32; STATE_CAP];
+        let len = opt.state_len();
+        let state = buffer.get_mut(..len).ok_or(Error::StateLength)?;
+        for step in 0..STEPS {
+            problem.gradient(step, &params, &mut grads);
+            match self.mode {
+                Mode::OneCall => opt.step(&mut params, &grads, state)?,
+                Mode::Phased => phased_step(&mut opt, &mut params, &grads, state)?,
+            }
+            let has_eval = R::eval_weights(&opt, &params, state, &mut grads)?;
+            self.observer
+                .step(step, &params, if has_eval { Some(&grads) } else { None });
+        }
+        Ok(())
+    }
+}
+
+// Its three partial sums stay out of the caller's frame (stack is short on a
+// Cortex-M0).
+#[inline(never)]
+fn phased_step<R: Weights>(
+    opt: &mut Optimizer<f32, R>,
+    params: &mut [f32],
+    grads: &[f32],
+    state: &mut [f32],
+) -> Result<(), Error> {
+    let (s0, s1) = (opt.state_range(0, TILE)?, opt.state_range(TILE, N)?);
+    let (p0, p1) = params.split_at_mut(TILE);
+    let (g0, g1) = grads.split_at(TILE);
+    let (st0, st1) = state.split_at_mut(s1.start);
+    let st0 = st0.get_mut(s0).ok_or(Error::StateLength)?;
+    let a = opt.partial(0, p0, g0, st0)?;
+    let b = opt.partial(TILE, p1, g1, st1)?;
+    opt.finish(&b.combine(&a))?;
+    opt.update(TILE, p1, g1, st1)?;
+    opt.update(0, p0, g0, st0)
+}
+
+/// The digest of one case's one-call trajectory.
+pub fn case_digest(case: &Case) -> Result<Fnv, Error> {
+    let mut hasher = Hasher(Fnv::new());
+    trajectory(case, Mode::OneCall, &mut hasher)?;
+    Ok(hasher.0)
+}
+
+/// Prints every bit of a trajectory: `TRACE <case> <step> <index> <bits>`,
+/// indices `N..2N` being the eval weights.
+struct Tracer<'a, W: Write> {
+    name: &'static str,
+    report: &'a mut Report<W>,
+}
+
+impl<W: Write> Observer for Tracer<'_, W> {
+    fn step(&mut self, step: usize, params: &[f32], eval: Option<&[f32]>) {
+        let eval = eval.unwrap_or(&[]);
+        for (i, x) in params.iter().chain(eval).enumerate() {
+            let (name, bits) = (self.name, x.to_bits());
+            self.report
+                .line(format_args!("TRACE {name} {step} {i} {bits:08x}"));
+        }
+    }
+}
+
+/// Prints a `CASE` line per case and the `DIGEST` line.
+pub fn run<W: Write>(report: &mut Report<W>) {
+    let mut all = Fnv::new();
+    for case in &CASES {
+        let name = case.name;
+        match case_digest(case) {
+            Ok(d) => {
+                let hex = d.0;
+                report.line(format_args!("CASE {name} {hex:016x}"));
+                all.word(d.0 as u32);
+                all.word((d.0 >> 32) as u32);
+            }
+            Err(e) => report.check(
+                format_args!("digest {name}"),
+                Err(Failure::new(e.message())),
+            ),
+        }
+        if option_env!("FREESTEP_TRACE") == Some(name) {
+            let mut tracer = Tracer { name, report };
+            if let Err(e) = trajectory(case, Mode::OneCall, &mut tracer) {
+                report.line(format_args!("TRACE {name} failed: {}", e.message()));
+            }
+        }
+    }
+    let (target, hex, rules) = (crate::TARGET_NAME, all.0, cases::rules_covered());
+    report.line(format_args!("DIGEST {target} {hex:016x} rules={rules}"));
+}

@@ -1,0 +1,60 @@
+//! `freestep-check`: the checks that run on every target of
+//! `cargo xtask cross`, from x86-64 servers to a Cortex-M0 with 16 KiB of
+//! RAM.
+//!
+//! The same program runs hosted (Linux, natively or under qemu-user) and on
+//! bare metal (under qemu-system, output through semihosting). It prints:
+//!
+//! - `PASS <check>` or `FAIL <check>: <why>` for each property check of
+//!   every rule case ([`properties`]) and each replay of a reference
+//!   trajectory ([`replay`]);
+//! - `CASE <case> <hex>`, the digest of one case's f32 trajectory, and
+//!   `DIGEST <target> <hex> rules=<n>`, the digest of all of them
+//!   ([`digest`]): equal on every target when the library computes the
+//!   same bits everywhere;
+//! - last, `N passed, N failed`.
+//!
+//! It exits with status 0 when every check passed. Built with the
+//! environment variable `FREESTEP_TRACE=<case>`, it also prints every
+//! parameter bit of that case, which `cargo xtask cross` uses to name the
+//! first step and element where two targets differ.
+
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+mod cases;
+mod digest;
+mod fixtures;
+mod problem;
+mod properties;
+mod replay;
+mod report;
+
+#[cfg(target_os = "none")]
+mod bare;
+
+use report::Report;
+
+/// The name printed in the `DIGEST` line: set by `cargo xtask cross` at build
+/// time, else the architecture.
+pub const TARGET_NAME: &str = match option_env!("FREESTEP_TARGET_NAME") {
+    Some(name) => name,
+    None => env!("FREESTEP_CHECK_ARCH"),
+};
+
+/// Runs every check, printing through `report`. Returns true when all passed.
+pub fn run_all<W: core::fmt::Write>(report: &mut Report<W>) -> bool {
+    properties::run(report);
+    replay::run(report);
+    digest::run(report);
+    report.finish()
+}
+
+#[cfg(not(target_os = "none"))]
+fn main() -> std::process::ExitCode {
+    let mut report = Report::new(report::StdOut);
+    if run_all(&mut report) {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
