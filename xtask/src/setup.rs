@@ -24,11 +24,8 @@ const fn package(name: &'static str, provides: &'static str) -> Package {
     Package { name, provides }
 }
 
-#[allow(dead_code)] // used by the cross task
 pub const QEMU_SYSTEM_ARM: Package = package("qemu-system-arm", "/usr/bin/qemu-system-arm");
-#[allow(dead_code)] // used by the cross task
 pub const QEMU_SYSTEM_MISC: Package = package("qemu-system-misc", "/usr/bin/qemu-system-riscv32");
-#[allow(dead_code)] // used by the cross task
 pub const QEMU_USER: Package = package("qemu-user", "/usr/bin/qemu-aarch64");
 pub const ARM_NONE_EABI_GCC: Package = package("gcc-arm-none-eabi", "/usr/bin/arm-none-eabi-gcc");
 pub const NEWLIB: Package = package(
@@ -39,7 +36,6 @@ pub const NEWLIB: Package = package(
 /// The cross C toolchain of a Linux target: the compiler (also the linker
 /// cargo uses) and its C library, which the compiler does not pull in
 /// without recommends.
-#[allow(dead_code)]
 pub fn linux_cross(gnu_triple: &str) -> [Package; 2] {
     match gnu_triple {
         "arm-linux-gnueabihf" => [

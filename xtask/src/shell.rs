@@ -41,7 +41,6 @@ pub fn header() -> Result<(), String> {
 }
 
 /// What a bounded run printed, and how it ended.
-#[allow(dead_code)] // fields read by the QEMU tasks
 pub struct Bounded {
     pub stdout: String,
     pub stderr: String,
@@ -53,7 +52,6 @@ pub struct Bounded {
 /// Runs `cmd` with its output captured, killing it after `timeout`. QEMU
 /// runs go through here, so a firmware that hangs fails the task instead of
 /// stalling it.
-#[allow(dead_code)]
 pub fn run_bounded(cmd: &mut Command, timeout: std::time::Duration) -> Result<Bounded, String> {
     use std::io::Read;
     use std::process::Stdio;

@@ -21,10 +21,12 @@ pub enum Rule {
     Prodigy(ProdigyConfig),
 }
 
-/// The rules, by their C ABI names.
-pub const RULE_NAMES: [&str; 5] = [
+/// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
+/// decoupled weight decay is AdamW.
+pub const RULE_NAMES: [&str; 6] = [
     "sgd",
     "adam",
+    "adamw",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",
@@ -35,10 +37,11 @@ impl Rule {
     pub fn family(&self) -> usize {
         match self {
             Rule::Sgd(_) => 0,
-            Rule::Adam(_) => 1,
-            Rule::ScheduleFreeSgd(_) => 2,
-            Rule::ScheduleFreeAdamW(_) => 3,
-            Rule::Prodigy(_) => 4,
+            Rule::Adam(c) if !c.decoupled_weight_decay => 1,
+            Rule::Adam(_) => 2,
+            Rule::ScheduleFreeSgd(_) => 3,
+            Rule::ScheduleFreeAdamW(_) => 4,
+            Rule::Prodigy(_) => 5,
         }
     }
 

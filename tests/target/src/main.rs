@@ -23,6 +23,7 @@
 
 mod cases;
 mod digest;
+#[rustfmt::skip] // generated: see the module's first line
 mod fixtures;
 mod problem;
 mod properties;
