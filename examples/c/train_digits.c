@@ -613,12 +613,16 @@ static bool train_epoch(rng *shuffler, double *mean_loss)
     return true;
 }
 
+/*
+ * Counts are printed as unsigned long, not with %zu: some C libraries for
+ * microcontrollers (newlib built without its C99 formats) print "zu".
+ */
 static bool print_epoch(size_t epoch, double loss, double train_acc)
 {
     freestep_progress p;
     TRY(freestep_optimizer_progress(optimizer(), &p));
-    printf("epoch %zu loss %.6f train_acc %.4f lr %.6g d ", epoch, loss,
-           train_acc, p.lr);
+    printf("epoch %lu loss %.6f train_acc %.4f lr %.6g d ",
+           (unsigned long)epoch, loss, train_acc, p.lr);
     if (!isnan(p.d)) {
         printf("%.6g\n", p.d);
     } else {
@@ -638,9 +642,10 @@ static bool run(const rule *r, size_t epochs)
     memcpy(batch_order, order, sizeof batch_order);
     init_params();
 
-    printf("optimizer %s epochs %zu batch %d hidden %d params %d "
+    printf("optimizer %s epochs %lu batch %d hidden %d params %d "
            "train %d test %d\n",
-           r->name, epochs, BATCH, HIDDEN, N_PARAMS, N_TRAIN, N_TEST);
+           r->name, (unsigned long)epochs, BATCH, HIDDEN, N_PARAMS, N_TRAIN,
+           N_TEST);
     if (!setup_optimizer(r)) {
         return false;
     }

@@ -1,6 +1,8 @@
 //! `cargo xtask demo`: builds `libfreestep.a`, compiles the C trainer
 //! `examples/c/train_digits.c` against it with the system C compiler, and
-//! trains its small network on the digits data.
+//! trains its small network on the digits data. With `--target cortex-m4f`
+//! the same source is built for a Cortex-M4F and run in QEMU instead; see
+//! `demo_mcu.rs`.
 //!
 //! The trainer embeds the data through `examples/c/digits_data.h`, which is
 //! generated from the canonical copy `examples/data/digits.csv`
@@ -13,18 +15,29 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::shell;
+use crate::{demo_mcu, shell};
 
-const USAGE: &str = "usage: cargo xtask demo [--optimizer NAME] [--epochs N]
+const USAGE: &str = "usage: cargo xtask demo [--target NAME] [--optimizer NAME] [--epochs N]
+       cargo xtask demo --target cortex-m4f --compare-host [--optimizer NAME] [--epochs N]
        cargo xtask demo --write-data-header
 
+  --target NAME        host (default): build the trainer for this machine and
+                       run it; cortex-m4f: build it for a Cortex-M4F (the MPS2
+                       AN386 board, examples/firmware/mps2-an386/) and run it
+                       in QEMU with semihosting, then report RAM and flash use
+  --compare-host       with --target cortex-m4f: also run the host build with
+                       the same options and require the same output, line
+                       for line (weights digest included)
   --optimizer NAME     adamw-schedulefree (default), sgd-schedulefree, adamw,
                        adam, sgd, prodigy
   --epochs N           number of epochs (the program's default when absent)
   --write-data-header  regenerate examples/c/digits_data.h from
                        examples/data/digits.csv, then stop";
 
-const SOURCE: &str = "examples/c/train_digits.c";
+/// The names `--target` accepts.
+const TARGETS: &[&str] = &["host", demo_mcu::TARGET_NAME];
+
+pub(crate) const SOURCE: &str = "examples/c/train_digits.c";
 const CSV: &str = "examples/data/digits.csv";
 const HEADER: &str = "examples/c/digits_data.h";
 const ROWS: usize = 1797;
@@ -34,7 +47,7 @@ const PIXELS: usize = 64;
 /// and no contraction of `a * b + c` into a fused multiply-add, which some
 /// targets would do and others not, so that every target computes the same
 /// bits.
-const CFLAGS: &[&str] = &[
+pub(crate) const CFLAGS: &[&str] = &[
     "-std=c11",
     "-Wall",
     "-Wextra",
@@ -44,18 +57,25 @@ const CFLAGS: &[&str] = &[
     "-ffp-contract=off",
 ];
 
-/// `cargo xtask demo [--optimizer NAME] [--epochs N]`.
+/// `cargo xtask demo [--target NAME] [--optimizer NAME] [--epochs N]`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut pass = Vec::new();
+    let mut target = TARGETS[0].to_string();
+    let mut compare_host = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--optimizer" | "--epochs" => {
+            "--optimizer" | "--epochs" | "--target" => {
                 let value = args
                     .next()
                     .ok_or_else(|| format!("`{arg}` needs a value\n\n{USAGE}"))?;
-                pass.extend([arg.clone(), value.clone()]);
+                if arg == "--target" {
+                    target = value.clone();
+                } else {
+                    pass.extend([arg.clone(), value.clone()]);
+                }
             }
+            "--compare-host" => compare_host = true,
             "--write-data-header" if pass.is_empty() && args.len() == 0 => {
                 return write_data_header();
             }
@@ -66,21 +86,58 @@ pub fn run(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unexpected argument `{other}`\n\n{USAGE}")),
         }
     }
+    match target.as_str() {
+        "host" if compare_host => Err(format!(
+            "`--compare-host` needs `--target {}`",
+            demo_mcu::TARGET_NAME
+        )),
+        "host" => run_host(&pass),
+        demo_mcu::TARGET_NAME => demo_mcu::run(&pass, compare_host),
+        other => Err(format!(
+            "unknown target `{other}`: `--target` accepts {}",
+            TARGETS
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The host demo: builds the trainer and runs it with `pass`, its output
+/// going straight to the terminal.
+fn run_host(pass: &[String]) -> Result<(), String> {
     let program = build()?;
     let mut cmd = Command::new(&program);
-    cmd.args(&pass).current_dir(shell::root());
+    cmd.args(pass).current_dir(shell::root());
     shell::run(&mut cmd).map_err(|e| format!("the C trainer failed: {e}"))
 }
 
 /// Runs the demo with its defaults and checks that it reaches
 /// `min_accuracy` on the test rows; returns the accuracy it printed.
 pub fn run_checked(min_accuracy: f64) -> Result<f64, String> {
+    host_digest_checked(min_accuracy).map(|(accuracy, _)| accuracy)
+}
+
+/// Runs the host demo with its defaults and checks that it reaches
+/// `min_accuracy` on the test rows; returns the accuracy and the weights
+/// digest (16 hex digits) it printed, to compare with
+/// `demo_mcu::run_mcu_checked`.
+pub fn host_digest_checked(min_accuracy: f64) -> Result<(f64, String), String> {
+    let stdout = host_output(&[])?;
+    checked_result(&stdout, min_accuracy)
+        .map_err(|e| format!("{e}\n--- stdout of the host trainer\n{stdout}"))
+}
+
+/// Builds the host trainer, runs it with `args` and returns its standard
+/// output; fails, with both outputs, when it does not exit with success.
+pub(crate) fn host_output(args: &[String]) -> Result<String, String> {
     let program = build()?;
     let output = Command::new(&program)
+        .args(args)
         .current_dir(shell::root())
         .output()
         .map_err(|e| format!("could not start {}: {e}", program.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(format!(
             "the C trainer failed with {}\n{}",
@@ -88,33 +145,30 @@ pub fn run_checked(min_accuracy: f64) -> Result<f64, String> {
             transcript(&output)
         ));
     }
-    let accuracy = printed_value(&stdout, "test accuracy:")
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The test accuracy and the weights digest a run printed, held to
+/// `min_accuracy`.
+pub(crate) fn checked_result(stdout: &str, min_accuracy: f64) -> Result<(f64, String), String> {
+    let accuracy = printed_value(stdout, "test accuracy:")
         .and_then(|v| v.parse::<f64>().ok())
         .filter(|a| a.is_finite())
-        .ok_or_else(|| {
-            format!(
-                "the C trainer printed no `test accuracy:` line with a number\n{}",
-                transcript(&output)
-            )
-        })?;
-    if printed_value(&stdout, "weights digest:").is_none() {
-        return Err(format!(
-            "the C trainer printed no `weights digest:` line\n{}",
-            transcript(&output)
-        ));
-    }
+        .ok_or("the C trainer printed no `test accuracy:` line with a number")?;
+    let digest = printed_value(stdout, "weights digest:")
+        .filter(|d| d.len() == 16 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or("the C trainer printed no `weights digest:` line with 16 hex digits")?;
     if accuracy < min_accuracy {
         return Err(format!(
             "test accuracy {accuracy} is below {min_accuracy}: a change to the \
-             library or to {SOURCE} made the default run train worse\n{}",
-            transcript(&output)
+             library or to {SOURCE} made the default run train worse"
         ));
     }
-    Ok(accuracy)
+    Ok((accuracy, digest.to_string()))
 }
 
 /// The rest of the first line that starts with `key`, trimmed.
-fn printed_value<'a>(stdout: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn printed_value<'a>(stdout: &'a str, key: &str) -> Option<&'a str> {
     stdout
         .lines()
         .find_map(|line| line.strip_prefix(key))
@@ -151,7 +205,7 @@ fn build() -> Result<PathBuf, String> {
 }
 
 /// Where cargo puts its output: `$CARGO_TARGET_DIR`, else `target/`.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let root = shell::root();
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => root.join(dir),
@@ -226,7 +280,7 @@ fn write_data_header() -> Result<(), String> {
 }
 
 /// Fails when the committed header is not what the CSV generates.
-fn check_data_header() -> Result<(), String> {
+pub(crate) fn check_data_header() -> Result<(), String> {
     let root = shell::root();
     let expected = data_header(&read(&root.join(CSV))?)?;
     let stale = match fs::read_to_string(root.join(HEADER)) {
