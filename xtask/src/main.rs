@@ -11,15 +11,21 @@
 //! - `bench`: criterion benchmarks of one step of every rule.
 //! - `header`: regenerate `include/freestep.h`.
 //! - `no-panic`: prove by a link that no C ABI function can panic.
+//! - `cross`: the tests and on-target checks on ten targets, with the
+//!   cross-target digest.
+//! - `size`: flash, stack and instructions per parameter of every rule on
+//!   Cortex-M4F and Cortex-M0.
 
 mod bench;
 mod c_abi;
 mod conform;
 mod cross;
 mod demo;
+mod demo_mcu;
 mod no_panic;
 mod setup;
 mod shell;
+mod size;
 mod test;
 
 use std::process::ExitCode;
@@ -27,14 +33,18 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <task> [args]
 
 tasks:
-  demo [--optimizer NAME] [--epochs N]   train the C MLP on the digits data
+  demo [--target host|cortex-m4f] [--optimizer NAME] [--epochs N]
+                                         train the C MLP on the digits data, on
+                                         the host or on a Cortex-M4F in QEMU
   test                                   run every test
   conform [--precision f64|f32|both] PATH...
                                          replay reference fixtures
   c-abi                                  build and run the C ABI test
   bench                                  benchmark one step of every rule
   header                                 regenerate include/freestep.h
-  no-panic                               prove that no C ABI function can panic";
+  no-panic                               prove that no C ABI function can panic
+  cross [--only NAME,...] [--no-tests]   tests and digests on every target
+  size                                   footprint of every rule on Cortex-M";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,6 +61,7 @@ fn main() -> ExitCode {
         "header" => shell::header(),
         "no-panic" => no_panic::run(rest),
         "cross" => cross::run(rest),
+        "size" => size::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -9,7 +9,10 @@
 //!    public examples in `../shared/conformance/public` when present;
 //! 4. the C ABI test program;
 //! 5. the no-panic link proof for the bare-metal library;
-//! 6. the demo, which must reach test accuracy 0.95.
+//! 6. `cargo xtask cross`: the suites and on-target checks on ten targets,
+//!    and one trajectory digest for all of them;
+//! 7. the demo, which must reach test accuracy 0.95, on the host and on a
+//!    Cortex-M4F under QEMU, with the same weights to the bit.
 
 use crate::shell::{self, cargo, root};
 
@@ -48,7 +51,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     step("conformance", conformance)?;
     step("C ABI test", || crate::c_abi::run(&[]))?;
     step("no panic path", || crate::no_panic::run(&[]))?;
+    step("cross targets", || crate::cross::run(&[]))?;
     step("demo", || crate::demo::run_checked(0.95).map(|_| ()))?;
+    step("demo on Cortex-M4F (QEMU)", || {
+        crate::demo_mcu::check_matches_host(0.95)
+    })?;
     println!("xtask test: all passed");
     Ok(())
 }

@@ -50,6 +50,12 @@ pub fn run_all<W: core::fmt::Write>(report: &mut Report<W>) -> bool {
     report.finish()
 }
 
+/// The bare-metal program: every check, printed through semihosting.
+#[cfg(target_os = "none")]
+pub fn entry(console: &mut bare::Console) -> bool {
+    run_all(&mut Report::new(console))
+}
+
 #[cfg(not(target_os = "none"))]
 fn main() -> std::process::ExitCode {
     let mut report = Report::new(report::StdOut);

@@ -39,7 +39,7 @@ impl Console {
         }
     }
 
-    fn flush(&mut self) {
+    pub fn flush(&mut self) {
         if self.len == 0 {
             return;
         }
@@ -76,12 +76,96 @@ pub fn exit(ok: bool) -> ! {
     }
 }
 
-/// Called by the start-up code, with a stack and (on Arm) the FPU enabled.
+/// Called by the start-up code, with a stack and (on Arm) the FPU enabled:
+/// runs the program's `entry` and exits with its verdict.
 #[no_mangle]
 pub extern "C" fn freestep_main() -> ! {
-    let mut report = crate::report::Report::new(Console::new());
-    let ok = crate::run_all(&mut report);
+    let mut console = Console::new();
+    let ok = crate::entry(&mut console);
+    console.flush();
     exit(ok)
+}
+
+// The rest serves the footprint program (`size.rs`) only.
+
+#[allow(dead_code)]
+const SYS_GET_CMDLINE: usize = 0x15;
+
+#[allow(dead_code)]
+/// The command line QEMU was given with `-append`, in `buf`.
+pub fn command_line(buf: &mut [u8]) -> &str {
+    // SYS_GET_CMDLINE reads and writes a two-word block: the buffer's
+    // address and length in, the string's length out.
+    let mut block = [buf.as_mut_ptr() as usize, buf.len()];
+    // SAFETY: the block and the buffer it points to are live and writable
+    // for the call; the debugger writes at most `buf.len()` bytes.
+    let status = unsafe { semihost(SYS_GET_CMDLINE, block.as_mut_ptr() as usize) };
+    if status != 0 {
+        return "";
+    }
+    let len = block[1].min(buf.len());
+    core::str::from_utf8(&buf[..len]).unwrap_or("")
+}
+
+extern "C" {
+    /// The end of `.bss`, from the linker script: the stack grows down to it.
+    static __ram_used: u8;
+}
+
+#[allow(dead_code)]
+const PAINT: u32 = 0x5afe_c0de;
+
+#[allow(dead_code)]
+/// The stack pointer.
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads a register, touches no memory.
+    #[cfg(target_arch = "arm")]
+    unsafe {
+        core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "riscv32")]
+    unsafe {
+        core::arch::asm!("mv {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    sp
+}
+
+#[allow(dead_code)]
+fn stack_floor() -> usize {
+    // Only the symbol's address is taken, never its contents.
+    (core::ptr::addr_of!(__ram_used) as usize + 3) & !3
+}
+
+#[allow(dead_code)]
+/// Fills the unused stack, from the end of `.bss` to 256 bytes below the
+/// current stack pointer, with a pattern, so that [`deepest_stack`] can tell
+/// how far the stack grew since.
+#[inline(never)]
+pub fn paint_stack() {
+    let top = stack_pointer() - 256;
+    let mut at = stack_floor();
+    while at < top {
+        // SAFETY: the words between the end of .bss and below the stack
+        // pointer belong to no object; the stack will overwrite them.
+        unsafe { core::ptr::write_volatile(at as *mut u32, PAINT) };
+        at += 4;
+    }
+}
+
+#[allow(dead_code)]
+/// The lowest address the stack reached since [`paint_stack`].
+#[inline(never)]
+pub fn deepest_stack() -> usize {
+    let mut at = stack_floor();
+    let top = stack_pointer();
+    // SAFETY: reads the painted words below the live stack (see above).
+    while at < top && unsafe { core::ptr::read_volatile(at as *const u32) } == PAINT {
+        at += 4;
+    }
+    at
 }
 
 /// Every fault and unexpected exception or trap ends here.

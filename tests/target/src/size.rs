@@ -1,0 +1,223 @@
+//! `freestep-size`: the footprint firmware of `cargo xtask size`.
+//!
+//! Built once per rule, with `FREESTEP_SIZE_RULE=<rule>` (or `none`, the
+//! empty firmware that the rules' flash is measured against), it steps that
+//! one rule in f32 over caller-owned arrays. QEMU passes `<n> <steps>
+//! <mode>` on the command line (`-append`):
+//!
+//! - mode `count`: take `steps` steps over `n` parameters, printing nothing,
+//!   so that the executed instructions of runs with two `n` and two `steps`
+//!   give the exact cost of one steady step per parameter;
+//! - mode `stack`: paint the stack, take the steps, and print
+//!   `STACK <bytes>`: how far below the caller's stack pointer the steps
+//!   reached.
+//!
+//! The arrays are always filled for [`N_MAX`] parameters, whatever `n`, so
+//! that only the steps depend on `n`.
+
+#![cfg_attr(target_os = "none", no_std, no_main)]
+
+#[cfg(target_os = "none")]
+#[path = "bare/mod.rs"]
+mod bare;
+
+use freestep::{
+    Adam, AdamConfig, Optimizer, Prodigy, ProdigyConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+};
+
+/// The most parameters a run may ask for.
+pub const N_MAX: usize = 256;
+
+/// The rules measured, by name; `none` builds the empty firmware.
+pub const RULES: [&str; 9] = [
+    "none",
+    "sgd",
+    "sgd-momentum",
+    "adam",
+    "adamw",
+    "adamw-amsgrad",
+    "sgd-schedulefree",
+    "adamw-schedulefree",
+    "prodigy",
+];
+
+const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
+    Some(rule) => rule,
+    None => "none",
+};
+
+/// The index of [`RULE`] in [`RULES`], found at compile time so that the
+/// other rules' code is not in the binary.
+const RULE_INDEX: usize = index_of(RULE);
+
+const fn index_of(name: &str) -> usize {
+    let mut i = 0;
+    while i < RULES.len() {
+        if same(RULES[i].as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("FREESTEP_SIZE_RULE names no rule of size.rs")
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// State for [`N_MAX`] parameters of the largest rule (Prodigy: four
+/// values per parameter).
+const STATE_MAX: usize = 4 * N_MAX;
+
+/// Steps one rule; returns false when a step was refused.
+#[inline(never)]
+fn steps<R: UpdateRule>(rule: R, n: usize, count: usize, bufs: &mut Buffers) -> bool {
+    let Ok(mut opt) = Optimizer::<f32, R>::new(rule, n) else {
+        return false;
+    };
+    let len = opt.state_len();
+    let (Some(params), Some(grads), Some(state)) = (
+        bufs.params.get_mut(..n),
+        bufs.grads.get(..n),
+        bufs.state.get_mut(..len),
+    ) else {
+        return false;
+    };
+    for _ in 0..count {
+        if opt.step(params, grads, state).is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+pub struct Buffers {
+    params: [f32; N_MAX],
+    grads: [f32; N_MAX],
+    state: [f32; STATE_MAX],
+}
+
+/// Takes `count` steps of the built-in rule.
+fn run(n: usize, count: usize, bufs: &mut Buffers) -> bool {
+    match RULE_INDEX {
+        1 => steps(Sgd::new(SgdConfig::default()), n, count, bufs),
+        2 => {
+            let config = SgdConfig {
+                momentum: 0.9,
+                ..SgdConfig::default()
+            };
+            steps(Sgd::new(config), n, count, bufs)
+        }
+        3 => steps(Adam::new(AdamConfig::default()), n, count, bufs),
+        4 => steps(Adam::new(AdamConfig::adamw()), n, count, bufs),
+        5 => {
+            let config = AdamConfig {
+                amsgrad: true,
+                ..AdamConfig::adamw()
+            };
+            steps(Adam::new(config), n, count, bufs)
+        }
+        6 => steps(
+            ScheduleFreeSgd::new(ScheduleFreeSgdConfig::default()),
+            n,
+            count,
+            bufs,
+        ),
+        7 => steps(
+            ScheduleFreeAdamW::new(ScheduleFreeAdamWConfig::default()),
+            n,
+            count,
+            bufs,
+        ),
+        8 => steps(Prodigy::new(ProdigyConfig::default()), n, count, bufs),
+        _ => true,
+    }
+}
+
+/// Fills the arrays for [`N_MAX`] parameters: integers turned into floats,
+/// the same work whatever `n`.
+fn fill(bufs: &mut Buffers) {
+    for (i, (p, g)) in bufs
+        .params
+        .iter_mut()
+        .zip(bufs.grads.iter_mut())
+        .enumerate()
+    {
+        let k = (i % 17) as f32;
+        *p = 0.25 * k - 2.0;
+        *g = 0.125 * k - 1.0;
+    }
+}
+
+/// Reads `<n> <steps> <mode>`.
+fn parse(line: &str) -> Option<(usize, usize, &str)> {
+    let mut words = line.split_ascii_whitespace();
+    let n = words.next()?.parse().ok()?;
+    let count = words.next()?.parse().ok()?;
+    let mode = words.next()?;
+    (n <= N_MAX).then_some((n, count, mode))
+}
+
+#[cfg(target_os = "none")]
+pub fn entry(console: &mut bare::Console) -> bool {
+    use core::fmt::Write;
+    // Room for the kernel's path, which comes first.
+    let mut line = [0u8; 512];
+    // QEMU passes the kernel's path, then the `-append` string.
+    let cmdline = bare::command_line(&mut line);
+    let args = cmdline.split_once(' ').map_or("", |(_, rest)| rest);
+    let Some((n, count, mode)) = parse(args) else {
+        let _ = writeln!(
+            console,
+            "usage: -append \"<n> <steps> count|stack\" (got `{cmdline}`)"
+        );
+        return false;
+    };
+    // The buffers live in this frame, above everything the steps use.
+    let mut bufs = Buffers {
+        params: [0.0; N_MAX],
+        grads: [0.0; N_MAX],
+        state: [0.0; STATE_MAX],
+    };
+    fill(&mut bufs);
+    if mode != "stack" {
+        return run(n, count, &mut bufs);
+    }
+    bare::paint_stack();
+    let base = bare::stack_pointer();
+    let ok = run(n, count, &mut bufs);
+    let used = base.saturating_sub(bare::deepest_stack());
+    let _ = writeln!(console, "STACK {used}");
+    ok
+}
+
+/// On a host the firmware's command line is the process's.
+#[cfg(not(target_os = "none"))]
+fn main() -> std::process::ExitCode {
+    let line: Vec<String> = std::env::args().skip(1).collect();
+    let Some((n, count, _)) = parse(&line.join(" ")) else {
+        eprintln!("usage: freestep-size <n> <steps> count|stack");
+        return std::process::ExitCode::FAILURE;
+    };
+    let mut bufs = Box::new(Buffers {
+        params: [0.0; N_MAX],
+        grads: [0.0; N_MAX],
+        state: [0.0; STATE_MAX],
+    });
+    fill(&mut bufs);
+    match run(n, count, &mut bufs) {
+        true => std::process::ExitCode::SUCCESS,
+        false => std::process::ExitCode::FAILURE,
+    }
+}
