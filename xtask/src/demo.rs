@@ -116,16 +116,9 @@ fn run_host(pass: &[String]) -> Result<(), String> {
 /// Runs the demo with its defaults and checks that it reaches
 /// `min_accuracy` on the test rows; returns the accuracy it printed.
 pub fn run_checked(min_accuracy: f64) -> Result<f64, String> {
-    host_digest_checked(min_accuracy).map(|(accuracy, _)| accuracy)
-}
-
-/// Runs the host demo with its defaults and checks that it reaches
-/// `min_accuracy` on the test rows; returns the accuracy and the weights
-/// digest (16 hex digits) it printed, to compare with
-/// `demo_mcu::run_mcu_checked`.
-pub fn host_digest_checked(min_accuracy: f64) -> Result<(f64, String), String> {
     let stdout = host_output(&[])?;
     checked_result(&stdout, min_accuracy)
+        .map(|(accuracy, _digest)| accuracy)
         .map_err(|e| format!("{e}\n--- stdout of the host trainer\n{stdout}"))
 }
 
