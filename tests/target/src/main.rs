@@ -51,9 +51,17 @@ pub fn run_all<W: core::fmt::Write>(report: &mut Report<W>) -> bool {
 }
 
 /// The bare-metal program: every check, printed through semihosting.
+///
+/// Built with `FREESTEP_CHECK_SELF_TEST=panic` or `=fault`, it panics or
+/// executes an undefined instruction first instead, so that `cargo xtask
+/// cross` can check that both end the QEMU run with a failure.
 #[cfg(target_os = "none")]
 pub fn entry(console: &mut bare::Console) -> bool {
-    run_all(&mut Report::new(console))
+    match option_env!("FREESTEP_CHECK_SELF_TEST") {
+        Some("panic") => panic!("self-test"),
+        Some("fault") => bare::undefined_instruction(),
+        _ => run_all(&mut Report::new(console)),
+    }
 }
 
 #[cfg(not(target_os = "none"))]

@@ -318,6 +318,11 @@ fn run_row(target: Target, suites: bool) -> RowResult {
             return result(Outcome::Failed(format!("cargo test: {e}")), String::new());
         }
     }
+    if matches!(target.runner, Runner::QemuSystem { .. }) {
+        if let Err(e) = self_tests(target) {
+            return result(Outcome::Failed(e), String::new());
+        }
+    }
     let output = match build_check(target, None).and_then(|program| run_check(target, &program)) {
         Ok(output) => output,
         Err(e) => return result(Outcome::Failed(e), String::new()),
@@ -337,6 +342,30 @@ fn run_row(target: Target, suites: bool) -> RowResult {
         }
     };
     result(outcome, output)
+}
+
+/// A bare-metal firmware that panics, and one that faults, must end QEMU
+/// with a failure and say why, not hang or pass.
+fn self_tests(target: Target) -> Result<(), String> {
+    for (kind, says) in [("panic", "PANIC"), ("fault", "FAULT")] {
+        let program = build_check_with(target, &[("FREESTEP_CHECK_SELF_TEST", kind)])?;
+        let mut cmd = system_run(target, &program);
+        let out = shell::run_bounded(&mut cmd, CHECK_TIMEOUT)?;
+        let printed = format!("{}{}", out.stdout, out.stderr);
+        if out.timed_out || out.code == Some(0) || !printed.contains(says) {
+            return Err(format!(
+                "the {kind} self-test firmware did not fail as it must (exit {:?}, timed out: {})\n{}",
+                out.code,
+                out.timed_out,
+                tail(&printed, 10)
+            ));
+        }
+    }
+    println!(
+        "{}: a panic and a fault each end QEMU with a failure",
+        target.name
+    );
+    Ok(())
 }
 
 /// `N passed, M failed` as numbers.
@@ -439,16 +468,43 @@ fn test_suite(target: Target) -> Result<(), String> {
 /// Builds `freestep-check` for the row (with `FREESTEP_TRACE=case` when
 /// tracing); returns the program.
 pub fn build_check(target: Target, trace: Option<&str>) -> Result<PathBuf, String> {
+    match trace {
+        Some(case) => build_check_with(target, &[("FREESTEP_TRACE", case)]),
+        None => build_check_with(target, &[]),
+    }
+}
+
+/// Builds `freestep-check` with the given build-time variables (and none of
+/// the others, so that each build is the one asked for).
+fn build_check_with(target: Target, vars: &[(&str, &str)]) -> Result<PathBuf, String> {
     let mut cmd = cargo_for(target);
     cmd.args(["build", "--quiet", "--release", "-p", "freestep-check"]);
+    cmd.args(["--bin", "freestep-check"]);
     with_target(&mut cmd, target);
     cmd.env("FREESTEP_TARGET_NAME", target.name);
-    match trace {
-        Some(case) => cmd.env("FREESTEP_TRACE", case),
-        None => cmd.env_remove("FREESTEP_TRACE"),
-    };
+    for var in ["FREESTEP_TRACE", "FREESTEP_CHECK_SELF_TEST"] {
+        cmd.env_remove(var);
+    }
+    for (key, value) in vars {
+        cmd.env(key, value);
+    }
     shell::run(&mut cmd)?;
     Ok(out_dir(target).join("release/freestep-check"))
+}
+
+/// The qemu-system command that runs `program` on the row's board.
+fn system_run(target: Target, program: &PathBuf) -> Command {
+    let mut c = Command::new(match target.runner {
+        Runner::QemuSystem { qemu, .. } => qemu,
+        _ => "false",
+    });
+    if let Runner::QemuSystem { machine, .. } = target.runner {
+        c.args(machine)
+            .args(QEMU_SYSTEM_OPTIONS)
+            .arg("-kernel")
+            .arg(program);
+    }
+    c
 }
 
 /// Runs the check program on the row; returns what it printed.

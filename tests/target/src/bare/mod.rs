@@ -168,6 +168,21 @@ pub fn deepest_stack() -> usize {
     at
 }
 
+/// Executes an instruction that does not exist, for the fault self-test.
+pub fn undefined_instruction() -> ! {
+    // SAFETY: the instruction traps to `freestep_fault`, which never
+    // returns; no memory is touched.
+    #[cfg(target_arch = "arm")]
+    unsafe {
+        core::arch::asm!("udf #0", options(noreturn, nomem, nostack));
+    }
+    // SAFETY: as above.
+    #[cfg(target_arch = "riscv32")]
+    unsafe {
+        core::arch::asm!("unimp", options(noreturn, nomem, nostack));
+    }
+}
+
 /// Every fault and unexpected exception or trap ends here.
 #[no_mangle]
 pub extern "C" fn freestep_fault() -> ! {
