@@ -250,6 +250,49 @@ typedef uint32_t freestep_precision;
 #endif // __cplusplus
 
 /**
+ * The kinds of `freestep_schedule`. The struct's `kind` field holds one
+ * of these numbers; the numbers are stable.
+ */
+enum freestep_schedule_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * 1 at every step.
+     */
+    FREESTEP_SCHEDULE_CONSTANT = 1,
+    /**
+     * Linear warmup over `warmup` steps (>= 1), then 1.
+     */
+    FREESTEP_SCHEDULE_LINEAR_WARMUP = 2,
+    /**
+     * Linear warmup (none when `warmup` is 0), then linear decay to 0 at
+     * step `total`.
+     */
+    FREESTEP_SCHEDULE_LINEAR_DECAY = 3,
+    /**
+     * Linear warmup, then half a cosine from 1 to `final_value` at `total`.
+     */
+    FREESTEP_SCHEDULE_COSINE = 4,
+    /**
+     * Linear warmup, 1, then linear decay to 0 over the last `decay` steps.
+     */
+    FREESTEP_SCHEDULE_WARMUP_STABLE_DECAY = 5,
+    /**
+     * Linear warmup, then `((total - t) / (total - warmup))^power`.
+     */
+    FREESTEP_SCHEDULE_POLYNOMIAL = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum freestep_schedule_kind freestep_schedule_kind;
+#else
+typedef uint32_t freestep_schedule_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An optimizer: a rule, its hyperparameters, its scalar state and the
  * layout of its state buffer. Opaque: allocate `freestep_optimizer_size()`
  * bytes aligned to `freestep_optimizer_align()` (or use
@@ -510,6 +553,41 @@ typedef struct freestep_progress {
      */
     double d;
 } freestep_progress;
+
+/**
+ * A learning-rate schedule: the multiplier of the base rate at step `t`
+ * (from 0). Warmup gives step `t < warmup` the multiplier
+ * `(t + 1) / warmup`; decays end just above 0 at step `total - 1` and are
+ * 0 (cosine: `final_value`) from `total` on. Fields a kind does not use
+ * are ignored.
+ */
+typedef struct freestep_schedule {
+    /**
+     * One of `freestep_schedule_kind`.
+     */
+    uint32_t kind;
+    /**
+     * Warmup steps (<= `total`).
+     */
+    uint64_t warmup;
+    /**
+     * Total steps of the run (>= 1) for the decays.
+     */
+    uint64_t total;
+    /**
+     * Warmup-stable-decay: steps of the final decay (`warmup + decay <=
+     * total`).
+     */
+    uint64_t decay;
+    /**
+     * Cosine: the multiplier at the end, in [0, 1].
+     */
+    double final_value;
+    /**
+     * Polynomial: the exponent, > 0.
+     */
+    double power;
+} freestep_schedule;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1082,6 +1160,23 @@ freestep_status freestep_optimizer_eval_params_f64(const struct freestep_optimiz
                                                    size_t state_len,
                                                    double *out,
                                                    size_t out_len);
+
+/**
+ * Writes the multiplier of `schedule` at step `step` (from 0) into `*out`:
+ * finite, in [0, 1].
+ *
+ * An unknown `kind` or a parameter out of range returns
+ * `FREESTEP_INVALID_HYPERPARAMETER`; NULL or misaligned pointers are
+ * refused. On error `*out` is not written.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid: `schedule` for reading a
+ * `freestep_schedule`, `out` for writing a `double`.
+ */
+freestep_status freestep_schedule_multiplier(const struct freestep_schedule *schedule,
+                                             uint64_t step,
+                                             double *out);
 
 /**
  * A one-line, NUL-terminated English description of `status` (a

@@ -58,6 +58,7 @@ mod math;
 pub mod optimizer;
 pub mod reduce;
 pub mod rules;
+pub mod schedule;
 
 pub use error::Error;
 pub use float::Float;
@@ -70,6 +71,7 @@ pub use rules::schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig,
 };
 pub use rules::sgd::{Sgd, SgdConfig};
+pub use schedule::Schedule;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

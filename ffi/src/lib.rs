@@ -22,7 +22,8 @@
 //! maps core errors to it; [`boundary`] the pointer checks that every
 //! exported body goes through; [`object`] the in-memory layout of the two
 //! opaque objects; [`config`] the rule configurations and init functions;
-//! [`optimizer`] the functions that act on an initialised object.
+//! [`optimizer`] the functions that act on an initialised object;
+//! [`schedule`] the learning-rate schedules.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
@@ -62,6 +63,7 @@ pub mod boundary;
 pub mod config;
 pub mod object;
 pub mod optimizer;
+pub mod schedule;
 pub mod status;
 
 #[cfg(test)]
@@ -70,6 +72,7 @@ mod tests;
 pub use config::*;
 pub use object::*;
 pub use optimizer::*;
+pub use schedule::*;
 pub use status::*;
 
 /// Only in the control build of `cargo xtask no-panic`: an exported function

@@ -1202,6 +1202,64 @@ static void test_threads(void)
 
 /* ---- Main --------------------------------------------------------------- */
 
+/*
+ * Schedules, values derived by hand: linear decay over 4 steps gives
+ * 4/4, 3/4, 2/4, 1/4, then 0; warmup 2 of 5 gives 1/2, 2/2, 3/3, 2/3, 1/3.
+ * Bad input writes nothing.
+ */
+static void test_schedules(void)
+{
+    freestep_schedule s = {FREESTEP_SCHEDULE_LINEAR_DECAY, 0, 4, 0, 0.0, 0.0};
+    double want[5] = {1.0, 0.75, 0.5, 0.25, 0.0};
+    for (uint64_t t = 0; t < 5; t++) {
+        double m = -1.0;
+        CHECK(freestep_schedule_multiplier(&s, t, &m) == FREESTEP_OK);
+        CHECK(m == want[t]);
+    }
+    s.warmup = 2;
+    s.total = 5;
+    double with_warmup[5] = {0.5, 1.0, 1.0, 2.0 / 3.0, 1.0 / 3.0};
+    for (uint64_t t = 0; t < 5; t++) {
+        double m = -1.0;
+        CHECK(freestep_schedule_multiplier(&s, t, &m) == FREESTEP_OK);
+        CHECK(m == with_warmup[t]);
+    }
+    /* All warmup, and a one-step run: no division by zero. */
+    freestep_schedule all = {FREESTEP_SCHEDULE_COSINE, 3, 3, 0, 0.0, 0.0};
+    double m = -1.0;
+    CHECK(freestep_schedule_multiplier(&all, 2, &m) == FREESTEP_OK && m == 1.0);
+    freestep_schedule one = {FREESTEP_SCHEDULE_POLYNOMIAL, 0, 1, 0, 0.0, 2.0};
+    CHECK(freestep_schedule_multiplier(&one, 0, &m) == FREESTEP_OK && m == 1.0);
+    freestep_schedule wsd = {FREESTEP_SCHEDULE_WARMUP_STABLE_DECAY, 2, 8, 3,
+                             0.0, 0.0};
+    CHECK(freestep_schedule_multiplier(&wsd, 4, &m) == FREESTEP_OK && m == 1.0);
+    CHECK(freestep_schedule_multiplier(&wsd, 6, &m) == FREESTEP_OK &&
+          m == 2.0 / 3.0);
+
+    /* Refusals leave the output alone. */
+    double untouched = 42.0;
+    freestep_schedule bad = s;
+    bad.kind = 99;
+    CHECK(freestep_schedule_multiplier(&bad, 0, &untouched) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    bad = s;
+    bad.warmup = 6;
+    CHECK(freestep_schedule_multiplier(&bad, 0, &untouched) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    bad = all;
+    bad.final_value = NAN;
+    CHECK(freestep_schedule_multiplier(&bad, 0, &untouched) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(untouched == 42.0);
+    CHECK(freestep_schedule_multiplier(NULL, 0, &untouched) ==
+          FREESTEP_NULL_POINTER);
+    CHECK(freestep_schedule_multiplier(&s, 0, NULL) == FREESTEP_NULL_POINTER);
+    CHECK(freestep_schedule_multiplier(
+              &s, 0, (double *)((char *)&untouched + 1)) ==
+          FREESTEP_MISALIGNED_POINTER);
+    CHECK(untouched == 42.0);
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1219,6 +1277,7 @@ int main(void)
     test_phased_f64();
     test_phased_f32();
     test_threads();
+    test_schedules();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);

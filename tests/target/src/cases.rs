@@ -7,8 +7,9 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adam, AdamConfig, Error, Float, Group, Optimizer, Prodigy, ProdigyConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adam, AdamConfig, Error, Float, Group, Optimizer, Prodigy, ProdigyConfig, Schedule,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -66,6 +67,10 @@ pub trait Job {
 /// What the checks need beyond [`UpdateRule`]: the weights a rule is judged
 /// by. For Schedule-Free that is the average `x`, written to `out`.
 pub trait Weights: UpdateRule {
+    /// The rule's learning rate, and a way to set it (for schedules).
+    fn lr(&self) -> f64;
+    fn set_lr(&mut self, lr: f64);
+
     /// Writes the eval weights into `out` and returns true, or returns false
     /// when the rule has none (its parameters are its weights).
     fn eval_weights<T: Float>(
@@ -78,10 +83,29 @@ pub trait Weights: UpdateRule {
     }
 }
 
-impl Weights for Sgd {}
-impl Weights for Adam {}
-impl Weights for Prodigy {}
+/// Every rule keeps its learning rate in `config.lr`.
+macro_rules! lr_access {
+    () => {
+        fn lr(&self) -> f64 {
+            self.config.lr
+        }
+        fn set_lr(&mut self, lr: f64) {
+            self.config.lr = lr;
+        }
+    };
+}
+
+impl Weights for Sgd {
+    lr_access!();
+}
+impl Weights for Adam {
+    lr_access!();
+}
+impl Weights for Prodigy {
+    lr_access!();
+}
 impl Weights for ScheduleFreeSgd {
+    lr_access!();
     fn eval_weights<T: Float>(
         opt: &Optimizer<T, Self>,
         params: &[T],
@@ -92,6 +116,7 @@ impl Weights for ScheduleFreeSgd {
     }
 }
 impl Weights for ScheduleFreeAdamW {
+    lr_access!();
     fn eval_weights<T: Float>(
         opt: &Optimizer<T, Self>,
         params: &[T],
@@ -117,6 +142,27 @@ pub struct Case {
     pub rule: Rule,
     /// Empty: one group of all parameters.
     pub groups: &'static [Group],
+    /// A learning-rate schedule over a run of the given total steps, applied
+    /// to the rule's `lr` before every step.
+    pub schedule: Option<fn(u64) -> Schedule>,
+}
+
+impl Case {
+    /// Before step `t` of a run of `total` steps: sets the rule's `lr` to
+    /// `base` times the case's schedule (nothing without one).
+    pub fn apply_schedule<T: Float, R: Weights>(
+        &self,
+        opt: &mut Optimizer<T, R>,
+        base: f64,
+        t: usize,
+        total: usize,
+    ) -> Result<(), Error> {
+        if let Some(schedule) = self.schedule {
+            let multiplier = schedule(total as u64).multiplier(t as u64)?;
+            opt.rule_mut().set_lr(base * multiplier);
+        }
+        Ok(())
+    }
 }
 
 /// Two groups over the f32 problem's 260 parameters: the second crosses the
@@ -128,7 +174,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 10] = [
+pub const CASES: [Case; 15] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -140,6 +186,7 @@ pub const CASES: [Case; 10] = [
             maximize: false,
         }),
         groups: &[],
+        schedule: None,
     },
     Case {
         name: "sgd-nesterov-decay",
@@ -152,6 +199,7 @@ pub const CASES: [Case; 10] = [
             maximize: false,
         }),
         groups: &[],
+        schedule: None,
     },
     Case {
         name: "sgd-momentum-dampening-groups",
@@ -164,6 +212,7 @@ pub const CASES: [Case; 10] = [
             maximize: false,
         }),
         groups: &TWO_GROUPS,
+        schedule: None,
     },
     Case {
         name: "adam",
@@ -178,6 +227,7 @@ pub const CASES: [Case; 10] = [
             decoupled_weight_decay: false,
         }),
         groups: &[],
+        schedule: None,
     },
     Case {
         name: "adamw-amsgrad-groups",
@@ -192,6 +242,7 @@ pub const CASES: [Case; 10] = [
             decoupled_weight_decay: true,
         }),
         groups: &TWO_GROUPS,
+        schedule: None,
     },
     Case {
         name: "sgd-schedulefree-warmup",
@@ -204,6 +255,7 @@ pub const CASES: [Case; 10] = [
             weight_lr_power: 2.0,
         }),
         groups: &[],
+        schedule: None,
     },
     Case {
         name: "adamw-schedulefree",
@@ -218,6 +270,7 @@ pub const CASES: [Case; 10] = [
             weight_lr_power: 2.0,
         }),
         groups: &[],
+        schedule: None,
     },
     Case {
         name: "adamw-schedulefree-warmup-groups",
@@ -232,6 +285,7 @@ pub const CASES: [Case; 10] = [
             weight_lr_power: 1.0,
         }),
         groups: &TWO_GROUPS,
+        schedule: None,
     },
     Case {
         name: "prodigy",
@@ -251,6 +305,7 @@ pub const CASES: [Case; 10] = [
             slice_p: 1,
         }),
         groups: &[],
+        schedule: None,
     },
     Case {
         name: "prodigy-options-groups",
@@ -270,6 +325,95 @@ pub const CASES: [Case; 10] = [
             slice_p: 3,
         }),
         groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "sgd-momentum-linear-warmup",
+        rule: Rule::Sgd(SgdConfig {
+            lr: 0.05,
+            momentum: 0.9,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        }),
+        groups: &[],
+        schedule: Some(|_| Schedule::LinearWarmup { warmup: 6 }),
+    },
+    Case {
+        name: "adamw-linear-decay",
+        rule: Rule::Adam(AdamConfig {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+            amsgrad: false,
+            maximize: false,
+            decoupled_weight_decay: true,
+        }),
+        groups: &[],
+        schedule: Some(|total| Schedule::LinearDecay { warmup: 3, total }),
+    },
+    Case {
+        name: "adam-cosine-groups",
+        rule: Rule::Adam(AdamConfig {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            maximize: false,
+            decoupled_weight_decay: false,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: Some(|total| Schedule::Cosine {
+            warmup: 2,
+            total,
+            final_value: 0.1,
+        }),
+    },
+    Case {
+        name: "sgd-warmup-stable-decay",
+        rule: Rule::Sgd(SgdConfig {
+            lr: 0.3,
+            momentum: 0.5,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: true,
+            maximize: false,
+        }),
+        groups: &[],
+        schedule: Some(|total| Schedule::WarmupStableDecay {
+            warmup: 2,
+            decay: total / 3,
+            total,
+        }),
+    },
+    Case {
+        name: "prodigy-polynomial",
+        rule: Rule::Prodigy(ProdigyConfig {
+            lr: 1.0,
+            beta1: 0.9,
+            beta2: 0.999,
+            beta3: None,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decouple: true,
+            use_bias_correction: false,
+            safeguard_warmup: true,
+            d0: 1e-6,
+            d_coef: 1.0,
+            growth_rate: f64::INFINITY,
+            slice_p: 1,
+        }),
+        groups: &[],
+        schedule: Some(|total| Schedule::Polynomial {
+            warmup: 0,
+            total,
+            power: 0.5,
+        }),
     },
 ];
 

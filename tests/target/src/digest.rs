@@ -81,7 +81,9 @@ impl<O: Observer> Job for Trajectory<'_, O> {
         let mut buffer = [0.0f32; STATE_CAP];
         let len = opt.state_len();
         let state = buffer.get_mut(..len).ok_or(Error::StateLength)?;
+        let base = opt.rule().lr();
         for step in 0..STEPS {
+            self.case.apply_schedule(&mut opt, base, step, STEPS)?;
             problem.gradient(step, &params, &mut grads);
             match self.mode {
                 Mode::OneCall => opt.step(&mut params, &grads, state)?,

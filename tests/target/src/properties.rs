@@ -66,7 +66,11 @@ impl Job for Descends<'_> {
         let state = buffer
             .get_mut(..opt.state_len())
             .ok_or(Failure::new("state buffer too small"))?;
-        for _ in 0..DESCENT_STEPS {
+        let base = opt.rule().lr();
+        for step in 0..DESCENT_STEPS {
+            self.0
+                .apply_schedule(&mut opt, base, step, DESCENT_STEPS)
+                .map_err(failed)?;
             // A step number past the special ones: plain gradients.
             problem.gradient(usize::MAX, &params, &mut grads);
             opt.step(&mut params, &grads, state).map_err(failed)?;
