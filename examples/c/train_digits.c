@@ -93,6 +93,7 @@
 static alignas(FREESTEP_OPTIMIZER_MAX_ALIGN) unsigned char
     opt_memory[FREESTEP_OPTIMIZER_MAX_SIZE];
 static float params[N_PARAMS];
+static double base_lr; /* the rule's configured lr, for --schedule */
 static float grads[N_PARAMS];
 static float state[STATE_CAPACITY];
 static size_t state_len;
@@ -437,6 +438,7 @@ static bool init_adamw_schedulefree(void)
            "warmup_steps %llu r %g weight_lr_power %g\n",
            c.lr, c.beta1, c.beta2, c.eps, c.weight_decay,
            (unsigned long long)c.warmup_steps, c.r, c.weight_lr_power);
+    base_lr = c.lr;
     TRY(freestep_adamw_schedulefree_init(optimizer(), sizeof opt_memory, &c,
                                          FREESTEP_F32, N_PARAMS, groups,
                                          N_GROUPS));
@@ -456,6 +458,7 @@ static bool init_sgd_schedulefree(void)
            "r %g weight_lr_power %g\n",
            c.lr, c.momentum, c.weight_decay,
            (unsigned long long)c.warmup_steps, c.r, c.weight_lr_power);
+    base_lr = c.lr;
     TRY(freestep_sgd_schedulefree_init(optimizer(), sizeof opt_memory, &c,
                                        FREESTEP_F32, N_PARAMS, groups,
                                        N_GROUPS));
@@ -475,6 +478,7 @@ static bool init_adamw(void)
            "amsgrad %d decoupled_weight_decay %d\n",
            c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, (int)c.amsgrad,
            (int)c.decoupled_weight_decay);
+    base_lr = c.lr;
     TRY(freestep_adam_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
                            N_PARAMS, groups, N_GROUPS));
     return true;
@@ -494,6 +498,7 @@ static bool init_adam(void)
            "amsgrad %d decoupled_weight_decay %d\n",
            c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, (int)c.amsgrad,
            (int)c.decoupled_weight_decay);
+    base_lr = c.lr;
     TRY(freestep_adam_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
                            N_PARAMS, groups, N_GROUPS));
     return true;
@@ -513,6 +518,7 @@ static bool init_sgd(void)
     printf("config lr %g momentum %g dampening %g weight_decay %g "
            "nesterov %d\n",
            c.lr, c.momentum, c.dampening, c.weight_decay, (int)c.nesterov);
+    base_lr = c.lr;
     TRY(freestep_sgd_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
                           N_PARAMS, groups, N_GROUPS));
     return true;
@@ -532,6 +538,7 @@ static bool init_prodigy(void)
            "d0 %g d_coef %g\n",
            c.lr, c.beta1, c.beta2, c.beta3, c.eps, c.weight_decay, c.d0,
            c.d_coef);
+    base_lr = c.lr;
     TRY(freestep_prodigy_init(optimizer(), sizeof opt_memory, &c,
                               FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
     return true;
@@ -586,6 +593,75 @@ static bool train_mode(const rule *r)
     return true;
 }
 
+/* ---- Learning-rate schedules (--schedule). ---- */
+
+/*
+ * With a schedule other than "constant", every step sets the rule's lr to
+ * base_lr times the schedule's multiplier at that step. The run's total
+ * steps are known once the epochs are: warmup takes 5% of them, the final
+ * decay of warmup-stable-decay 20%.
+ */
+typedef struct {
+    const char *name;
+    uint32_t kind;
+} schedule_name;
+
+static const schedule_name schedule_names[] = {
+    {"constant", FREESTEP_SCHEDULE_CONSTANT},
+    {"warmup", FREESTEP_SCHEDULE_LINEAR_WARMUP},
+    {"linear-decay", FREESTEP_SCHEDULE_LINEAR_DECAY},
+    {"cosine", FREESTEP_SCHEDULE_COSINE},
+    {"wsd", FREESTEP_SCHEDULE_WARMUP_STABLE_DECAY},
+    {"polynomial", FREESTEP_SCHEDULE_POLYNOMIAL},
+};
+#define N_SCHEDULES (sizeof schedule_names / sizeof schedule_names[0])
+
+static freestep_schedule lr_schedule = {FREESTEP_SCHEDULE_CONSTANT, 0, 0, 0,
+                                        0.0, 0.0};
+static uint64_t step_count; /* steps taken so far */
+
+static const schedule_name *find_schedule(const char *name)
+{
+    for (size_t i = 0; i < N_SCHEDULES; i++) {
+        if (strcmp(schedule_names[i].name, name) == 0) {
+            return &schedule_names[i];
+        }
+    }
+    return NULL;
+}
+
+/* Fills lr_schedule for a run of `epochs` and prints it. */
+static void plan_schedule(const schedule_name *s, size_t epochs)
+{
+    uint64_t per_epoch = (N_TRAIN + BATCH - 1) / BATCH;
+    uint64_t total = per_epoch * (uint64_t)epochs;
+    lr_schedule.kind = s->kind;
+    lr_schedule.total = total;
+    lr_schedule.warmup = s->kind == FREESTEP_SCHEDULE_CONSTANT
+                             ? 0
+                             : (total / 20 > 0 ? total / 20 : 1);
+    lr_schedule.decay = total / 5;
+    lr_schedule.final_value = 0.0;
+    lr_schedule.power = 2.0;
+    if (s->kind != FREESTEP_SCHEDULE_CONSTANT) {
+        printf("schedule %s warmup %llu total %llu\n", s->name,
+               (unsigned long long)lr_schedule.warmup,
+               (unsigned long long)total);
+    }
+}
+
+/* Sets the lr of the next step from the schedule. */
+static bool schedule_next_step(void)
+{
+    if (lr_schedule.kind == FREESTEP_SCHEDULE_CONSTANT) {
+        return true;
+    }
+    double m;
+    TRY(freestep_schedule_multiplier(&lr_schedule, step_count, &m));
+    TRY(freestep_optimizer_set_lr(optimizer(), base_lr * m));
+    return true;
+}
+
 /* ---- Training. ---- */
 
 /* One pass over the shuffled training rows; returns the mean loss. */
@@ -606,8 +682,12 @@ static bool train_epoch(rng *shuffler, double *mean_loss)
             loss += softmax_loss(z, label);
             backward(x, h, z, label, scale);
         }
+        if (!schedule_next_step()) {
+            return false;
+        }
         TRY(freestep_optimizer_step_f32(optimizer(), params, grads, N_PARAMS,
                                         state, state_len));
+        step_count++;
     }
     *mean_loss = loss / N_TRAIN;
     return true;
@@ -631,7 +711,7 @@ static bool print_epoch(size_t epoch, double loss, double train_acc)
     return true;
 }
 
-static bool run(const rule *r, size_t epochs)
+static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
 {
     rng splitter = {SPLIT_SEED};
     rng shuffler = {SHUFFLE_SEED};
@@ -649,6 +729,7 @@ static bool run(const rule *r, size_t epochs)
     if (!setup_optimizer(r)) {
         return false;
     }
+    plan_schedule(schedule, epochs);
     for (size_t epoch = 1; epoch <= epochs; epoch++) {
         double loss;
         if (!train_epoch(&shuffler, &loss) || !eval_mode(r)) {
@@ -671,9 +752,12 @@ static bool run(const rule *r, size_t epochs)
 /* ---- Command line. ---- */
 
 static const char usage[] =
-    "usage: train_digits [--optimizer NAME] [--epochs N]\n"
+    "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy\n"
+    "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
+    "        polynomial: the lr of every step is the rule's times the\n"
+    "        schedule's multiplier (5% warmup where there is one)\n"
     "  N:    number of epochs, 1..100000 (default 30)\n";
 
 static const rule *find_rule(const char *name)
@@ -698,16 +782,20 @@ static bool parse_epochs(const char *s, size_t *out)
 }
 
 /* Reads the options; on a bad one, says which and returns false. */
-static bool parse_args(int argc, char **argv, const rule **r, size_t *epochs)
+static bool parse_args(int argc, char **argv, const rule **r,
+                       const schedule_name **schedule, size_t *epochs)
 {
     *r = &rules[0];
+    *schedule = &schedule_names[0];
     *epochs = DEFAULT_EPOCHS;
     for (int i = 1; i < argc; i += 2) {
         const char *flag = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         bool optimizer_flag = strcmp(flag, "--optimizer") == 0;
+        bool schedule_flag = strcmp(flag, "--schedule") == 0;
         bool ok;
-        if (!optimizer_flag && strcmp(flag, "--epochs") != 0) {
+        if (!optimizer_flag && !schedule_flag &&
+            strcmp(flag, "--epochs") != 0) {
             fprintf(stderr, "train_digits: unexpected argument `%s`\n", flag);
             return false;
         } else if (value == NULL) {
@@ -715,6 +803,8 @@ static bool parse_args(int argc, char **argv, const rule **r, size_t *epochs)
             return false;
         } else if (optimizer_flag) {
             ok = (*r = find_rule(value)) != NULL;
+        } else if (schedule_flag) {
+            ok = (*schedule = find_schedule(value)) != NULL;
         } else {
             ok = parse_epochs(value, epochs);
         }
@@ -730,12 +820,13 @@ static bool parse_args(int argc, char **argv, const rule **r, size_t *epochs)
 int main(int argc, char **argv)
 {
     const rule *r;
+    const schedule_name *schedule;
     size_t epochs;
-    if (!parse_args(argc, argv, &r, &epochs)) {
+    if (!parse_args(argc, argv, &r, &schedule, &epochs)) {
         fputs(usage, stderr);
         return 2;
     }
-    int code = run(r, epochs) ? EXIT_SUCCESS : EXIT_FAILURE;
+    int code = run(r, schedule, epochs) ? EXIT_SUCCESS : EXIT_FAILURE;
     fflush(stdout);
     if (failure.has_status) {
         fprintf(stderr, "train_digits: %s failed: %s\n", failure.what,

@@ -17,7 +17,8 @@ use std::process::{Command, Output};
 
 use crate::{demo_mcu, shell};
 
-const USAGE: &str = "usage: cargo xtask demo [--target NAME] [--optimizer NAME] [--epochs N]
+const USAGE: &str =
+    "usage: cargo xtask demo [--target NAME] [--optimizer NAME] [--schedule KIND] [--epochs N]
        cargo xtask demo --target cortex-m4f --compare-host [--optimizer NAME] [--epochs N]
        cargo xtask demo --write-data-header
 
@@ -30,6 +31,8 @@ const USAGE: &str = "usage: cargo xtask demo [--target NAME] [--optimizer NAME] 
                        for line (weights digest included)
   --optimizer NAME     adamw-schedulefree (default), sgd-schedulefree, adamw,
                        adam, sgd, prodigy
+  --schedule KIND      constant (default), warmup, linear-decay, cosine, wsd,
+                       polynomial: scales the rule's lr at every step
   --epochs N           number of epochs (the program's default when absent)
   --write-data-header  regenerate examples/c/digits_data.h from
                        examples/data/digits.csv, then stop";
@@ -65,7 +68,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--optimizer" | "--epochs" | "--target" => {
+            "--optimizer" | "--schedule" | "--epochs" | "--target" => {
                 let value = args
                     .next()
                     .ok_or_else(|| format!("`{arg}` needs a value\n\n{USAGE}"))?;
