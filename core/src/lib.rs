@@ -65,8 +65,10 @@ pub use float::Float;
 pub use layout::{Group, MAX_GROUPS, TILE};
 pub use optimizer::{Optimizer, Piece, PieceMut, UpdateRule};
 pub use reduce::Partial;
+pub use rules::adagrad::{Adagrad, AdagradConfig};
 pub use rules::adam::{Adam, AdamConfig};
 pub use rules::prodigy::{Prodigy, ProdigyConfig};
+pub use rules::rmsprop::{Rmsprop, RmspropConfig};
 pub use rules::schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig,
 };

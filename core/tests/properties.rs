@@ -25,6 +25,8 @@ trait Judged: UpdateRule {
 impl Judged for Sgd {}
 impl Judged for Adam {}
 impl Judged for Prodigy {}
+impl Judged for Adagrad {}
+impl Judged for Rmsprop {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
         averaged(opt, params, state)
@@ -165,6 +167,53 @@ macro_rules! rows {
                 lr: 0.1,
                 ..Default::default()
             }),
+            rosenbrock_steps: 20_000,
+        });
+        let adagrad = |lr, c: AdagradConfig| Adagrad::new(AdagradConfig { lr, ..c });
+        $check(Row {
+            name: "adagrad",
+            quadratic: adagrad(0.5, AdagradConfig::default()),
+            rosenbrock: adagrad(0.5, AdagradConfig::default()),
+            rosenbrock_steps: 40_000,
+        });
+        $check(Row {
+            name: "adagrad-lr-decay",
+            quadratic: adagrad(
+                0.5,
+                AdagradConfig {
+                    lr_decay: 1e-4,
+                    initial_accumulator_value: 0.1,
+                    ..Default::default()
+                },
+            ),
+            rosenbrock: adagrad(
+                0.5,
+                AdagradConfig {
+                    lr_decay: 1e-5,
+                    initial_accumulator_value: 0.1,
+                    ..Default::default()
+                },
+            ),
+            rosenbrock_steps: 40_000,
+        });
+        let rmsprop = |lr, momentum, centered| {
+            Rmsprop::new(RmspropConfig {
+                lr,
+                momentum,
+                centered,
+                ..Default::default()
+            })
+        };
+        $check(Row {
+            name: "rmsprop",
+            quadratic: rmsprop(0.01, 0.0, false),
+            rosenbrock: rmsprop(1e-3, 0.0, false),
+            rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "rmsprop-centered-momentum",
+            quadratic: rmsprop(0.002, 0.9, true),
+            rosenbrock: rmsprop(2e-4, 0.9, true),
             rosenbrock_steps: 20_000,
         });
     }};

@@ -4,8 +4,10 @@
 //! the reference's symbols, its state per parameter, and every place where it
 //! deliberately differs from the reference.
 
+pub mod adagrad;
 pub mod adam;
 pub mod prodigy;
+pub mod rmsprop;
 pub mod schedule_free;
 pub mod sgd;
 
