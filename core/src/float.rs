@@ -126,7 +126,7 @@ impl Float for f64 {
 }
 
 /// The FPU's square root on bare-metal Arm cores with a single-precision FPU
-/// (Cortex-M4F, M7, M33: the `eabihf` targets without an OS).
+/// (Cortex-M4F, M7, M33: thumbv7em and thumbv8m.main, `eabihf`).
 ///
 /// Without std, Rust has no stable way to reach the `vsqrt.f32` instruction:
 /// `f32::sqrt` lives in std, and `libm::sqrtf` is an integer routine of some
@@ -139,7 +139,9 @@ impl Float for f64 {
 mod fpu {
     core::arch::global_asm!(
         ".pushsection .text.__freestep_fpu_sqrtf,\"ax\",%progbits",
-        ".globl __freestep_fpu_sqrtf",
+        // Weak: two copies of freestep in one firmware (the crate and
+        // libfreestep.a) bring two identical definitions, and that is fine.
+        ".weak __freestep_fpu_sqrtf",
         ".type __freestep_fpu_sqrtf,%function",
         ".thumb_func",
         "__freestep_fpu_sqrtf:",

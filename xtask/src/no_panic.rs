@@ -3,9 +3,9 @@
 //!
 //! On bare-metal targets `freestep-ffi`'s panic handler calls
 //! `freestep_panic_path_is_reachable`, a function that exists nowhere. The
-//! task builds the release (LTO) `libfreestep.a` for Cortex-M4F and links a
-//! firmware that takes the address of every function in
-//! `include/freestep.h`. If the optimiser left any panic path (an index
+//! task builds the release (LTO) `libfreestep.a` for Cortex-M4F, Cortex-M0
+//! (at its opt-level s) and Cortex-M33, and for each links a firmware that
+//! takes the address of every function in `include/freestep.h`. If the optimiser left any panic path (an index
 //! check, a division by a possibly-zero value, an `unwrap`), the handler is
 //! referenced and the link fails.
 //!
@@ -20,34 +20,54 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::setup;
-use crate::shell::{self, cargo, root};
+use crate::shell::{self, root};
 
 pub const TARGET: &str = "thumbv7em-none-eabihf";
 const PANIC_SYMBOL: &str = "freestep_panic_path_is_reachable";
-const CFLAGS: &[&str] = &[
-    "-mcpu=cortex-m4",
-    "-mthumb",
-    "-mfloat-abi=hard",
-    "-mfpu=fpv4-sp-d16",
-    "-std=c11",
-    "-Wall",
-    "-Werror",
-    "-O2",
+
+/// The cores checked, each with its own optimisation settings (the M0's
+/// opt-level s among them), and the C flags of a firmware for it.
+const CORES: [(&str, &[&str]); 3] = [
+    (
+        TARGET,
+        &[
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-mfloat-abi=hard",
+            "-mfpu=fpv4-sp-d16",
+        ],
+    ),
+    (
+        "thumbv6m-none-eabi",
+        &["-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"],
+    ),
+    (
+        "thumbv8m.main-none-eabihf",
+        &[
+            "-mcpu=cortex-m33",
+            "-mthumb",
+            "-mfloat-abi=hard",
+            "-mfpu=fpv5-sp-d16",
+        ],
+    ),
 ];
+const CFLAGS: &[&str] = &["-std=c11", "-Wall", "-Werror", "-O2"];
 
 pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(extra) = args.first() {
         return Err(format!("`no-panic` takes no arguments (got `{extra}`)"));
     }
-    setup::ensure(&[TARGET], &[setup::ARM_NONE_EABI_GCC, setup::NEWLIB])?;
+    let triples: Vec<&str> = CORES.iter().map(|(t, _)| *t).collect();
+    setup::ensure(&triples, &[setup::ARM_NONE_EABI_GCC, setup::NEWLIB])?;
     let dir = root().join("target/no-panic");
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let names = exported_functions(&root().join("include/freestep.h"))?;
     let source = dir.join("uses_every_function.c");
     fs::write(&source, firmware_source(&names)).map_err(|e| e.to_string())?;
 
+    let (_, m4f) = CORES[0];
     let control = build_library(Some(&dir.join("control")))?;
-    match link(&source, &control, &dir.join("control.elf")) {
+    match link(&source, &control, m4f, &dir.join("control.elf")) {
         Err(out) if out.contains(PANIC_SYMBOL) => {}
         Err(out) => {
             return Err(format!(
@@ -61,17 +81,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
             ))
         }
     }
-    let library = build_library(None)?;
-    link(&source, &library, &dir.join("every_function.elf")).map_err(|out| {
-        format!(
-            "libfreestep.a for {TARGET} has a reachable panic path (the linker names {PANIC_SYMBOL} \
-             below); find the call with arm-none-eabi-objdump -dr on the archive:\n{out}"
-        )
-    })?;
+    for (triple, flags) in CORES {
+        let library = build_library_for(triple, None)?;
+        let elf = dir.join(format!("every_function.{triple}.elf"));
+        link(&source, &library, flags, &elf).map_err(|out| {
+            format!(
+                "libfreestep.a for {triple} has a reachable panic path (the linker names \
+                 {PANIC_SYMBOL} below); find the call with arm-none-eabi-objdump -dr on the \
+                 archive:\n{out}"
+            )
+        })?;
+    }
     println!(
-        "no-panic: all {} exported functions link for {TARGET} without a panic path \
+        "no-panic: all {} exported functions link without a panic path for {} \
          (the control with one fails to link, as it must)",
-        names.len()
+        names.len(),
+        triples.join(", ")
     );
     Ok(())
 }
@@ -79,7 +104,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// Builds the release library for the Cortex-M4F; with `probe_dir`, the
 /// control build with a panic path, in its own target directory.
 pub fn build_library(probe_dir: Option<&Path>) -> Result<PathBuf, String> {
-    let mut cmd = cargo();
+    build_library_for(TARGET, probe_dir)
+}
+
+/// Builds the release library for `triple`; with `probe_dir`, the control
+/// build with a panic path, in its own target directory.
+fn build_library_for(triple: &str, probe_dir: Option<&Path>) -> Result<PathBuf, String> {
+    let mut cmd = shell::cargo_cross();
     // Only the static library: bare-metal targets have no shared libraries.
     cmd.args([
         "rustc",
@@ -88,7 +119,7 @@ pub fn build_library(probe_dir: Option<&Path>) -> Result<PathBuf, String> {
         "-p",
         "freestep-ffi",
         "--target",
-        TARGET,
+        triple,
     ]);
     cmd.args(["--crate-type", "staticlib"]);
     let target_dir = match probe_dir {
@@ -100,7 +131,7 @@ pub fn build_library(probe_dir: Option<&Path>) -> Result<PathBuf, String> {
         None => root().join("target"),
     };
     shell::run(&mut cmd)?;
-    Ok(target_dir.join(TARGET).join("release/libfreestep.a"))
+    Ok(target_dir.join(triple).join("release/libfreestep.a"))
 }
 
 /// The names of the functions the header declares.
@@ -141,8 +172,9 @@ fn firmware_source(names: &[String]) -> String {
 }
 
 /// Links the firmware; on failure returns the linker's output.
-fn link(source: &Path, library: &Path, out: &Path) -> Result<(), String> {
+fn link(source: &Path, library: &Path, core: &[&str], out: &Path) -> Result<(), String> {
     let output = Command::new("arm-none-eabi-gcc")
+        .args(core)
         .args(CFLAGS)
         .arg("-I")
         .arg(root().join("include"))

@@ -76,6 +76,12 @@ fn ensure_targets(targets: &[&str]) -> Result<(), String> {
         .args(["target", "list", "--installed"])
         .output()
         .map_err(|e| format!("rustup is needed to add targets {targets:?}: {e}"))?;
+    if !listed.status.success() {
+        return Err(format!(
+            "`rustup target list --installed` failed: {}",
+            String::from_utf8_lossy(&listed.stderr)
+        ));
+    }
     let installed = String::from_utf8_lossy(&listed.stdout).into_owned();
     let missing: Vec<&str> = targets
         .iter()
@@ -99,6 +105,7 @@ fn ensure_packages(packages: &[Package]) -> Result<(), String> {
         .filter(|p| !Path::new(p.provides).exists())
         .map(|p| p.name)
         .collect();
+    missing.sort_unstable();
     missing.dedup();
     if missing.is_empty() {
         return Ok(());

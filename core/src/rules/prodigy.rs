@@ -348,7 +348,9 @@ impl UpdateRule for Prodigy {
                 add(lane, p, g, p0, s);
             }
         } else {
-            let (first, stride) = (piece.first_sample, piece.stride);
+            // The layout never makes a stride of 0; `max(1)` tells the
+            // compiler so, which leaves `step_by` no panic path.
+            let (first, stride) = (piece.first_sample, piece.stride.max(1));
             let params = piece.params.iter().skip(first).step_by(stride);
             let grads = piece.grads.iter().skip(first).step_by(stride);
             let sampled = params.zip(grads).zip(p0.iter().zip(s));
@@ -404,7 +406,7 @@ impl UpdateRule for Prodigy {
                 let [p0, s] = piece.sampled;
                 let sampled = piece.params.iter().skip(piece.first_sample);
                 p0.iter_mut()
-                    .zip(sampled.step_by(piece.stride))
+                    .zip(sampled.step_by(piece.stride.max(1)))
                     .for_each(|(p0, &p)| *p0 = p);
                 s.iter_mut().for_each(|s| *s = T::ZERO);
                 piece.dense.into_iter().flatten().for_each(|x| *x = T::ZERO);
@@ -442,7 +444,10 @@ impl UpdateRule for Prodigy {
         if piece.stride == 1 {
             sampled.zip(p0s).for_each(sample);
         } else {
-            sampled.step_by(piece.stride).zip(p0s).for_each(sample);
+            sampled
+                .step_by(piece.stride.max(1))
+                .zip(p0s)
+                .for_each(sample);
         }
 
         // Every coordinate: the moments, then (unless skipped) the step.

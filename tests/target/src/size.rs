@@ -80,26 +80,60 @@ const fn same(a: &[u8], b: &[u8]) -> bool {
 /// values per parameter).
 const STATE_MAX: usize = 4 * N_MAX;
 
-/// Steps one rule; returns false when a step was refused.
+/// Steps one rule. Returns `None` when a step was refused, else the stack
+/// the steps used (0 unless `measure`).
+///
+/// With `measure`, the stack is painted once the optimizer exists and the
+/// arrays are sliced, right before the first step, and read right after the
+/// last: what is reported is what the `step` calls themselves used below
+/// this frame, not the optimizer object or the caller's frames.
 #[inline(never)]
-fn steps<R: UpdateRule>(rule: R, n: usize, count: usize, bufs: &mut Buffers) -> bool {
-    let Ok(mut opt) = Optimizer::<f32, R>::new(rule, n) else {
-        return false;
-    };
+fn steps<R: UpdateRule>(
+    rule: R,
+    n: usize,
+    count: usize,
+    bufs: &mut Buffers,
+    measure: bool,
+) -> Option<usize> {
+    let mut opt = Optimizer::<f32, R>::new(rule, n).ok()?;
     let len = opt.state_len();
-    let (Some(params), Some(grads), Some(state)) = (
-        bufs.params.get_mut(..n),
-        bufs.grads.get(..n),
-        bufs.state.get_mut(..len),
-    ) else {
-        return false;
-    };
+    let params = bufs.params.get_mut(..n)?;
+    let grads = bufs.grads.get(..n)?;
+    let state = bufs.state.get_mut(..len)?;
+    let base = stack::begin(measure);
     for _ in 0..count {
-        if opt.step(params, grads, state).is_err() {
-            return false;
+        opt.step(params, grads, state).ok()?;
+    }
+    Some(stack::end(measure, base))
+}
+
+/// Stack painting on bare metal; nothing on a host.
+mod stack {
+    #[cfg(target_os = "none")]
+    pub fn begin(measure: bool) -> usize {
+        if measure {
+            crate::bare::paint_stack();
+        }
+        crate::bare::stack_pointer()
+    }
+
+    #[cfg(target_os = "none")]
+    pub fn end(measure: bool, base: usize) -> usize {
+        match measure {
+            true => base.saturating_sub(crate::bare::deepest_stack()),
+            false => 0,
         }
     }
-    true
+
+    #[cfg(not(target_os = "none"))]
+    pub fn begin(_: bool) -> usize {
+        0
+    }
+
+    #[cfg(not(target_os = "none"))]
+    pub fn end(_: bool, _: usize) -> usize {
+        0
+    }
 }
 
 pub struct Buffers {
@@ -108,40 +142,49 @@ pub struct Buffers {
     state: [f32; STATE_MAX],
 }
 
-/// Takes `count` steps of the built-in rule.
-fn run(n: usize, count: usize, bufs: &mut Buffers) -> bool {
+/// Takes `count` steps of the built-in rule; `None` when one was refused,
+/// else the stack the steps used (see [`steps`]).
+fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usize> {
     match RULE_INDEX {
-        1 => steps(Sgd::new(SgdConfig::default()), n, count, bufs),
+        1 => steps(Sgd::new(SgdConfig::default()), n, count, bufs, measure),
         2 => {
             let config = SgdConfig {
                 momentum: 0.9,
                 ..SgdConfig::default()
             };
-            steps(Sgd::new(config), n, count, bufs)
+            steps(Sgd::new(config), n, count, bufs, measure)
         }
-        3 => steps(Adam::new(AdamConfig::default()), n, count, bufs),
-        4 => steps(Adam::new(AdamConfig::adamw()), n, count, bufs),
+        3 => steps(Adam::new(AdamConfig::default()), n, count, bufs, measure),
+        4 => steps(Adam::new(AdamConfig::adamw()), n, count, bufs, measure),
         5 => {
             let config = AdamConfig {
                 amsgrad: true,
                 ..AdamConfig::adamw()
             };
-            steps(Adam::new(config), n, count, bufs)
+            steps(Adam::new(config), n, count, bufs, measure)
         }
         6 => steps(
             ScheduleFreeSgd::new(ScheduleFreeSgdConfig::default()),
             n,
             count,
             bufs,
+            measure,
         ),
         7 => steps(
             ScheduleFreeAdamW::new(ScheduleFreeAdamWConfig::default()),
             n,
             count,
             bufs,
+            measure,
         ),
-        8 => steps(Prodigy::new(ProdigyConfig::default()), n, count, bufs),
-        _ => true,
+        8 => steps(
+            Prodigy::new(ProdigyConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        _ => Some(0),
     }
 }
 
@@ -161,12 +204,16 @@ fn fill(bufs: &mut Buffers) {
 }
 
 /// Reads `<n> <steps> <mode>`.
+#[cfg(not(target_os = "none"))]
 fn parse(line: &str) -> Option<(usize, usize, &str)> {
     let mut words = line.split_ascii_whitespace();
-    let n = words.next()?.parse().ok()?;
-    let count = words.next()?.parse().ok()?;
-    let mode = words.next()?;
-    (n <= N_MAX).then_some((n, count, mode))
+    parse_words(words.next()?, words.next()?, words.next()?)
+}
+
+fn parse_words<'a>(n: &str, count: &str, mode: &'a str) -> Option<(usize, usize, &'a str)> {
+    let n = n.parse().ok()?;
+    let count = count.parse().ok()?;
+    (n <= N_MAX && (mode == "count" || mode == "stack")).then_some((n, count, mode))
 }
 
 #[cfg(target_os = "none")]
@@ -174,10 +221,10 @@ pub fn entry(console: &mut bare::Console) -> bool {
     use core::fmt::Write;
     // Room for the kernel's path, which comes first.
     let mut line = [0u8; 512];
-    // QEMU passes the kernel's path, then the `-append` string.
+    // QEMU passes the kernel's path, then the `-append` string: the run's
+    // three words are the last three (the path may hold spaces).
     let cmdline = bare::command_line(&mut line);
-    let args = cmdline.split_once(' ').map_or("", |(_, rest)| rest);
-    let Some((n, count, mode)) = parse(args) else {
+    let Some((n, count, mode)) = parse_last_three(cmdline) else {
         let _ = writeln!(
             console,
             "usage: -append \"<n> <steps> count|stack\" (got `{cmdline}`)"
@@ -191,15 +238,25 @@ pub fn entry(console: &mut bare::Console) -> bool {
         state: [0.0; STATE_MAX],
     };
     fill(&mut bufs);
-    if mode != "stack" {
-        return run(n, count, &mut bufs);
+    let measure = mode == "stack";
+    let Some(used) = run(n, count, &mut bufs, measure) else {
+        return false;
+    };
+    if measure {
+        let _ = writeln!(console, "STACK {used}");
     }
-    bare::paint_stack();
-    let base = bare::stack_pointer();
-    let ok = run(n, count, &mut bufs);
-    let used = base.saturating_sub(bare::deepest_stack());
-    let _ = writeln!(console, "STACK {used}");
-    ok
+    true
+}
+
+/// The last three words of `line`, read as `<n> <steps> <mode>`.
+#[cfg(target_os = "none")]
+fn parse_last_three(line: &str) -> Option<(usize, usize, &str)> {
+    let mut words = line.rsplitn(4, ' ');
+    let mode = words.next()?;
+    let count = words.next()?;
+    let n = words.next()?;
+    let (n, count, _) = parse_words(n, count, mode)?;
+    Some((n, count, mode))
 }
 
 /// On a host the firmware's command line is the process's.
@@ -216,8 +273,8 @@ fn main() -> std::process::ExitCode {
         state: [0.0; STATE_MAX],
     });
     fill(&mut bufs);
-    match run(n, count, &mut bufs) {
-        true => std::process::ExitCode::SUCCESS,
-        false => std::process::ExitCode::FAILURE,
+    match run(n, count, &mut bufs, false) {
+        Some(_) => std::process::ExitCode::SUCCESS,
+        None => std::process::ExitCode::FAILURE,
     }
 }

@@ -51,7 +51,12 @@ pub fn digests(results: &[RowResult], rules: usize) -> Result<String, String> {
                 .next()
                 .map(|(h, n)| (h.clone(), n.len()))
                 .unwrap_or_default();
-            Ok(format!("all {names} digests equal: {hex} (rules={rules})"))
+            match names {
+                1 => Ok(format!(
+                    "one digest, {hex} (rules={rules}): nothing to compare it with"
+                )),
+                _ => Ok(format!("all {names} digests equal: {hex} (rules={rules})")),
+            }
         }
         _ => {
             let groups: Vec<String> = seen

@@ -25,7 +25,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::setup::{self, Package};
-use crate::shell::{self, cargo, root};
+use crate::shell::{self, root};
 
 /// How a target's programs run.
 #[derive(Clone, Copy)]
@@ -397,7 +397,7 @@ fn target_dir(target: Target) -> PathBuf {
 
 /// A cargo command for the row: target directory, flags, linker, runner.
 fn cargo_for(target: Target) -> Command {
-    let mut cmd = cargo();
+    let mut cmd = shell::cargo_cross();
     cmd.env("CARGO_TARGET_DIR", target_dir(target));
     if !target.rustflags.is_empty() {
         cmd.env("RUSTFLAGS", target.rustflags);
