@@ -102,9 +102,21 @@ fn steps<R: UpdateRule>(
     let state = bufs.state.get_mut(..len)?;
     let base = stack::begin(measure);
     for _ in 0..count {
-        opt.step(params, grads, state).ok()?;
+        one_step(&mut opt, params, grads, state).ok()?;
     }
     Some(stack::end(measure, base))
+}
+
+/// One `step` call in a frame of its own, below the measuring frame: what a
+/// caller's `opt.step(...)` needs, whatever the compiler inlines into it.
+#[inline(never)]
+fn one_step<R: UpdateRule>(
+    opt: &mut Optimizer<f32, R>,
+    params: &mut [f32],
+    grads: &[f32],
+    state: &mut [f32],
+) -> Result<(), freestep::Error> {
+    opt.step(params, grads, state)
 }
 
 /// Stack painting on bare metal; nothing on a host.
