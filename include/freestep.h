@@ -215,6 +215,14 @@ enum freestep_rule
      * Prodigy (`freestep_prodigy_init`).
      */
     FREESTEP_RULE_PRODIGY = 6,
+    /**
+     * AdaGrad (`freestep_adagrad_init`).
+     */
+    FREESTEP_RULE_ADAGRAD = 7,
+    /**
+     * RMSprop (`freestep_rmsprop_init`).
+     */
+    FREESTEP_RULE_RMSPROP = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -513,6 +521,71 @@ typedef struct freestep_prodigy_config {
 } freestep_prodigy_config;
 
 /**
+ * Hyperparameters of AdaGrad, as `torch.optim.Adagrad`'s arguments.
+ */
+typedef struct freestep_adagrad_config {
+    /**
+     * Learning rate, >= 0 (default 1e-2).
+     */
+    double lr;
+    /**
+     * Learning-rate decay, `lr / (1 + (t - 1) lr_decay)`, >= 0 (default 0).
+     */
+    double lr_decay;
+    /**
+     * L2 penalty added to the gradient, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * The starting value of the sum of squares, >= 0 (default 0).
+     */
+    double initial_accumulator_value;
+    /**
+     * Added to the denominator, > 0 (default 1e-10).
+     */
+    double eps;
+    /**
+     * Ascend instead of descend (default false).
+     */
+    bool maximize;
+} freestep_adagrad_config;
+
+/**
+ * Hyperparameters of RMSprop, as `torch.optim.RMSprop`'s arguments.
+ */
+typedef struct freestep_rmsprop_config {
+    /**
+     * Learning rate, >= 0 (default 1e-2).
+     */
+    double lr;
+    /**
+     * Smoothing constant, in [0, 1] (default 0.99).
+     */
+    double alpha;
+    /**
+     * Added to the denominator, > 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * L2 penalty added to the gradient, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Momentum factor, >= 0 (default 0: no momentum buffer).
+     */
+    double momentum;
+    /**
+     * Normalise by the variance estimate (default false); adds a state
+     * value per parameter.
+     */
+    bool centered;
+    /**
+     * Ascend instead of descend (default false).
+     */
+    bool maximize;
+} freestep_rmsprop_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -643,6 +716,22 @@ freestep_status freestep_adamw_schedulefree_default_config(struct freestep_adamw
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_prodigy_default_config(struct freestep_prodigy_config *out);
+
+/**
+ * Writes `torch.optim.Adagrad`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_adagrad_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_adagrad_default_config(struct freestep_adagrad_config *out);
+
+/**
+ * Writes `torch.optim.RMSprop`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_rmsprop_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_rmsprop_default_config(struct freestep_rmsprop_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -785,6 +874,64 @@ freestep_status freestep_adamw_schedulefree_init(struct freestep_optimizer *opt,
 freestep_status freestep_prodigy_init(struct freestep_optimizer *opt,
                                       size_t opt_size,
                                       const struct freestep_prodigy_config *config,
+                                      freestep_precision precision,
+                                      size_t n_params,
+                                      const struct freestep_group *groups,
+                                      size_t n_groups);
+
+/**
+ * Initialises an AdaGrad optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_adagrad_init(struct freestep_optimizer *opt,
+                                      size_t opt_size,
+                                      const struct freestep_adagrad_config *config,
+                                      freestep_precision precision,
+                                      size_t n_params,
+                                      const struct freestep_group *groups,
+                                      size_t n_groups);
+
+/**
+ * Initialises an RMSprop optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_rmsprop_init(struct freestep_optimizer *opt,
+                                      size_t opt_size,
+                                      const struct freestep_rmsprop_config *config,
                                       freestep_precision precision,
                                       size_t n_params,
                                       const struct freestep_group *groups,

@@ -544,6 +544,46 @@ static bool init_prodigy(void)
     return true;
 }
 
+/*
+ * AdaGrad: at torch's default lr of 1e-2 the training loss is still 0.14
+ * after 30 epochs (the sum of squares only grows); at 0.05 it ends at 0.03.
+ */
+static bool init_adagrad(void)
+{
+    freestep_adagrad_config c;
+    TRY(freestep_adagrad_default_config(&c));
+    c.lr = 0.05;
+    c.weight_decay = 1e-4;
+    printf("config lr %g lr_decay %g weight_decay %g "
+           "initial_accumulator_value %g eps %g\n",
+           c.lr, c.lr_decay, c.weight_decay, c.initial_accumulator_value,
+           c.eps);
+    base_lr = c.lr;
+    TRY(freestep_adagrad_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                              N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
+/*
+ * RMSprop: at torch's default lr of 1e-2 the training accuracy falls from
+ * 0.97 at epoch 10 to 0.95 at epoch 30 (the steps stay large); at 1e-3 it
+ * ends at 0.995.
+ */
+static bool init_rmsprop(void)
+{
+    freestep_rmsprop_config c;
+    TRY(freestep_rmsprop_default_config(&c));
+    c.lr = 1e-3;
+    c.weight_decay = 1e-4;
+    printf("config lr %g alpha %g eps %g weight_decay %g momentum %g "
+           "centered %d\n",
+           c.lr, c.alpha, c.eps, c.weight_decay, c.momentum, (int)c.centered);
+    base_lr = c.lr;
+    TRY(freestep_rmsprop_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                              N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -557,6 +597,8 @@ static const rule rules[] = {
     {"adam", init_adam, false},
     {"sgd", init_sgd, false},
     {"prodigy", init_prodigy, false},
+    {"adagrad", init_adagrad, false},
+    {"rmsprop", init_rmsprop, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -754,7 +796,7 @@ static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
 static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
-    "        sgd, prodigy\n"
+    "        sgd, prodigy, adagrad, rmsprop\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -10,9 +10,9 @@ use core::mem::size_of;
 use core::ptr::addr_of;
 
 use freestep_core::{
-    Adam, AdamConfig, Float, Group, Optimizer, Prodigy, ProdigyConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
-    MAX_GROUPS,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Float, Group, Optimizer, Prodigy, ProdigyConfig,
+    Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -152,6 +152,45 @@ pub struct freestep_prodigy_config {
     pub growth_rate: f64,
     /// Keep p0 and s for every slice_p-th parameter only, >= 1 (default 1).
     pub slice_p: usize,
+}
+
+/// Hyperparameters of AdaGrad, as `torch.optim.Adagrad`'s arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_adagrad_config {
+    /// Learning rate, >= 0 (default 1e-2).
+    pub lr: f64,
+    /// Learning-rate decay, `lr / (1 + (t - 1) lr_decay)`, >= 0 (default 0).
+    pub lr_decay: f64,
+    /// L2 penalty added to the gradient, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// The starting value of the sum of squares, >= 0 (default 0).
+    pub initial_accumulator_value: f64,
+    /// Added to the denominator, > 0 (default 1e-10).
+    pub eps: f64,
+    /// Ascend instead of descend (default false).
+    pub maximize: bool,
+}
+
+/// Hyperparameters of RMSprop, as `torch.optim.RMSprop`'s arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_rmsprop_config {
+    /// Learning rate, >= 0 (default 1e-2).
+    pub lr: f64,
+    /// Smoothing constant, in [0, 1] (default 0.99).
+    pub alpha: f64,
+    /// Added to the denominator, > 0 (default 1e-8).
+    pub eps: f64,
+    /// L2 penalty added to the gradient, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Momentum factor, >= 0 (default 0: no momentum buffer).
+    pub momentum: f64,
+    /// Normalise by the variance estimate (default false); adds a state
+    /// value per parameter.
+    pub centered: bool,
+    /// Ascend instead of descend (default false).
+    pub maximize: bool,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -420,6 +459,90 @@ impl Rule for Prodigy {
     }
 }
 
+impl freestep_adagrad_config {
+    fn from_core(c: AdagradConfig) -> Self {
+        Self {
+            lr: c.lr,
+            lr_decay: c.lr_decay,
+            weight_decay: c.weight_decay,
+            initial_accumulator_value: c.initial_accumulator_value,
+            eps: c.eps,
+            maximize: c.maximize,
+        }
+    }
+}
+
+impl Config for freestep_adagrad_config {
+    type Rule = Adagrad;
+    unsafe fn read(p: *const Self) -> Adagrad {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            AdagradConfig {
+                lr: field!(p, lr),
+                lr_decay: field!(p, lr_decay),
+                weight_decay: field!(p, weight_decay),
+                initial_accumulator_value: field!(p, initial_accumulator_value),
+                eps: field!(p, eps),
+                maximize: flag!(p, maximize),
+            }
+        };
+        Adagrad::new(c)
+    }
+}
+
+impl Rule for Adagrad {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_ADAGRAD
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Adagrad(opt)
+    }
+}
+
+impl freestep_rmsprop_config {
+    fn from_core(c: RmspropConfig) -> Self {
+        Self {
+            lr: c.lr,
+            alpha: c.alpha,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            momentum: c.momentum,
+            centered: c.centered,
+            maximize: c.maximize,
+        }
+    }
+}
+
+impl Config for freestep_rmsprop_config {
+    type Rule = Rmsprop;
+    unsafe fn read(p: *const Self) -> Rmsprop {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            RmspropConfig {
+                lr: field!(p, lr),
+                alpha: field!(p, alpha),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                momentum: field!(p, momentum),
+                centered: flag!(p, centered),
+                maximize: flag!(p, maximize),
+            }
+        };
+        Rmsprop::new(c)
+    }
+}
+
+impl Rule for Rmsprop {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_RMSPROP
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Rmsprop(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -566,6 +689,34 @@ pub extern "C" fn freestep_prodigy_default_config(
     write_default(
         out,
         freestep_prodigy_config::from_core(ProdigyConfig::default()),
+    )
+}
+
+/// Writes `torch.optim.Adagrad`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_adagrad_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_adagrad_default_config(
+    out: *mut freestep_adagrad_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_adagrad_config::from_core(AdagradConfig::default()),
+    )
+}
+
+/// Writes `torch.optim.RMSprop`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_rmsprop_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_rmsprop_default_config(
+    out: *mut freestep_rmsprop_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_rmsprop_config::from_core(RmspropConfig::default()),
     )
 }
 
@@ -734,6 +885,76 @@ pub unsafe extern "C" fn freestep_prodigy_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_prodigy_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises an AdaGrad optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_adagrad_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_adagrad_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises an RMSprop optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_rmsprop_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_rmsprop_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

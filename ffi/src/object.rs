@@ -15,7 +15,8 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adam, Float, Optimizer, Partial, Prodigy, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, Float, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd,
+    Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -85,6 +86,10 @@ pub enum freestep_rule {
     RULE_ADAMW_SCHEDULEFREE = 5,
     /// Prodigy (`freestep_prodigy_init`).
     RULE_PRODIGY = 6,
+    /// AdaGrad (`freestep_adagrad_init`).
+    RULE_ADAGRAD = 7,
+    /// RMSprop (`freestep_rmsprop_init`).
+    RULE_RMSPROP = 8,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -177,6 +182,8 @@ pub(crate) enum Any<T: Float> {
     SgdScheduleFree(Optimizer<T, ScheduleFreeSgd>),
     AdamWScheduleFree(Optimizer<T, ScheduleFreeAdamW>),
     Prodigy(Optimizer<T, Prodigy>),
+    Adagrad(Optimizer<T, Adagrad>),
+    Rmsprop(Optimizer<T, Rmsprop>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -188,6 +195,8 @@ macro_rules! each_rule {
             Any::SgdScheduleFree($o) => $e,
             Any::AdamWScheduleFree($o) => $e,
             Any::Prodigy($o) => $e,
+            Any::Adagrad($o) => $e,
+            Any::Rmsprop($o) => $e,
         }
     };
 }

@@ -517,6 +517,63 @@ static void test_adam(void)
     CHECK(rule == FREESTEP_RULE_ADAMW);
 }
 
+/*
+ * AdaGrad and RMSprop, values derived by hand (torch.optim's update):
+ * AdaGrad lr 0.5: s = g^2, p -= 0.5 g / (|g| + eps); RMSprop alpha 0.75,
+ * lr 0.1, momentum 0.5: v = 0.25 g^2, b = g / (sqrt(v) + eps), p -= lr b;
+ * second step v = 0.75 v + 0.25 g^2, b = 0.5 b + g / (sqrt(v) + eps).
+ */
+static void test_adagrad_rmsprop(void)
+{
+    opt_mem m;
+    freestep_rule rule = 0;
+    freestep_adagrad_config a;
+    OK(freestep_adagrad_default_config(&a));
+    CHECK(a.lr == 1e-2 && a.lr_decay == 0.0 && a.weight_decay == 0.0 &&
+          a.initial_accumulator_value == 0.0 && a.eps == 1e-10 && !a.maximize);
+    a.lr = 0.5;
+    OK(freestep_adagrad_init(OPT(m), sizeof m.b, &a, FREESTEP_F64, 2, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_ADAGRAD);
+    CHECK(state_len(OPT(m)) == 2);
+    double p[2] = {1.0, 1.0}, g[2] = {4.0, -1.0}, s[2] = {0, 0};
+    OK(freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 2));
+    CHECK(s[0] == 16.0 && s[1] == 1.0);
+    CHECK(fabs(p[0] - (1.0 - 0.5 * 4.0 / (4.0 + 1e-10))) < 1e-15);
+    CHECK(fabs(p[1] - (1.0 + 0.5 / (1.0 + 1e-10))) < 1e-15);
+    a.eps = 0.0;
+    CHECK(freestep_adagrad_init(OPT(m), sizeof m.b, &a, FREESTEP_F64, 2, NULL,
+                                0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    freestep_rmsprop_config r;
+    OK(freestep_rmsprop_default_config(&r));
+    CHECK(r.lr == 1e-2 && r.alpha == 0.99 && r.eps == 1e-8 &&
+          r.weight_decay == 0.0 && r.momentum == 0.0 && !r.centered &&
+          !r.maximize);
+    r.lr = 0.1;
+    r.alpha = 0.75;
+    r.momentum = 0.5;
+    OK(freestep_rmsprop_init(OPT(m), sizeof m.b, &r, FREESTEP_F64, 1, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_RMSPROP);
+    CHECK(state_len(OPT(m)) == 2);
+    double q[1] = {1.0}, h[1] = {2.0}, t[2] = {0, 0};
+    OK(freestep_optimizer_step_f64(OPT(m), q, h, 1, t, 2));
+    double b1 = 2.0 / (1.0 + 1e-8);
+    CHECK(t[0] == 1.0 && fabs(t[1] - b1) < 1e-15);
+    CHECK(fabs(q[0] - (1.0 - 0.1 * b1)) < 1e-15);
+    OK(freestep_optimizer_step_f64(OPT(m), q, h, 1, t, 2));
+    double b2 = 0.5 * b1 + 2.0 / (sqrt(1.75) + 1e-8);
+    CHECK(t[0] == 1.75 && fabs(t[1] - b2) < 1e-15);
+    CHECK(fabs(q[0] - (1.0 - 0.1 * b1 - 0.1 * b2)) < 1e-14);
+    r.centered = true;
+    OK(freestep_rmsprop_init(OPT(m), sizeof m.b, &r, FREESTEP_F32, 5, NULL, 0));
+    CHECK(state_len(OPT(m)) == 15);
+    r.alpha = 1.5;
+    CHECK(freestep_rmsprop_init(OPT(m), sizeof m.b, &r, FREESTEP_F32, 5, NULL,
+                                0) == FREESTEP_INVALID_HYPERPARAMETER);
+}
+
 /* ---- Schedule-Free ------------------------------------------------------ */
 
 #define SF_N 300
@@ -1268,6 +1325,7 @@ int main(void)
     test_init_errors();
     test_sgd_by_hand();
     test_adam();
+    test_adagrad_rmsprop();
     test_schedule_free_f64();
     test_schedule_free_f32();
     test_unsupported();

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use freestep::{Adam, Prodigy, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd};
+use freestep::{Adagrad, Adam, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd};
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
 use crate::setup;
@@ -63,6 +63,8 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("sgd-schedulefree", per(ScheduleFreeSgd::state_len(n))),
         ("adamw-schedulefree", per(ScheduleFreeAdamW::state_len(n))),
         ("prodigy", per(Prodigy::state_len(n, 1))),
+        ("adagrad", per(Adagrad::state_len(n))),
+        ("rmsprop", per(Rmsprop::state_len(n, false, false))),
     ]
 }
 

@@ -7,9 +7,9 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adam, AdamConfig, Error, Float, Group, Optimizer, Prodigy, ProdigyConfig, Schedule,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Error, Float, Group, Optimizer, Prodigy,
+    ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -20,17 +20,21 @@ pub enum Rule {
     ScheduleFreeSgd(ScheduleFreeSgdConfig),
     ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
     Prodigy(ProdigyConfig),
+    Adagrad(AdagradConfig),
+    Rmsprop(RmspropConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 6] = [
+pub const RULE_NAMES: [&str; 8] = [
     "sgd",
     "adam",
     "adamw",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",
+    "adagrad",
+    "rmsprop",
 ];
 
 impl Rule {
@@ -43,6 +47,8 @@ impl Rule {
             Rule::ScheduleFreeSgd(_) => 3,
             Rule::ScheduleFreeAdamW(_) => 4,
             Rule::Prodigy(_) => 5,
+            Rule::Adagrad(_) => 6,
+            Rule::Rmsprop(_) => 7,
         }
     }
 
@@ -54,6 +60,8 @@ impl Rule {
             Rule::ScheduleFreeSgd(c) => job.run(ScheduleFreeSgd::new(c)),
             Rule::ScheduleFreeAdamW(c) => job.run(ScheduleFreeAdamW::new(c)),
             Rule::Prodigy(c) => job.run(Prodigy::new(c)),
+            Rule::Adagrad(c) => job.run(Adagrad::new(c)),
+            Rule::Rmsprop(c) => job.run(Rmsprop::new(c)),
         }
     }
 }
@@ -102,6 +110,12 @@ impl Weights for Adam {
     lr_access!();
 }
 impl Weights for Prodigy {
+    lr_access!();
+}
+impl Weights for Adagrad {
+    lr_access!();
+}
+impl Weights for Rmsprop {
     lr_access!();
 }
 impl Weights for ScheduleFreeSgd {
@@ -174,7 +188,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 15] = [
+pub const CASES: [Case; 18] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -414,6 +428,47 @@ pub const CASES: [Case; 15] = [
             total,
             power: 0.5,
         }),
+    },
+    Case {
+        name: "adagrad-decay",
+        rule: Rule::Adagrad(AdagradConfig {
+            lr: 0.5,
+            lr_decay: 0.01,
+            weight_decay: 0.001,
+            initial_accumulator_value: 0.1,
+            eps: 1e-10,
+            maximize: false,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "rmsprop",
+        rule: Rule::Rmsprop(RmspropConfig {
+            lr: 0.01,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+            maximize: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "rmsprop-centered-momentum",
+        rule: Rule::Rmsprop(RmspropConfig {
+            lr: 0.005,
+            alpha: 0.9,
+            eps: 1e-6,
+            weight_decay: 0.001,
+            momentum: 0.8,
+            centered: true,
+            maximize: false,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
     },
 ];
 

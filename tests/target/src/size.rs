@@ -22,15 +22,16 @@
 mod bare;
 
 use freestep::{
-    Adam, AdamConfig, Optimizer, Prodigy, ProdigyConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
+    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 9] = [
+pub const RULES: [&str; 11] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -40,6 +41,8 @@ pub const RULES: [&str; 9] = [
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",
+    "adagrad",
+    "rmsprop",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -191,6 +194,20 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         8 => steps(
             Prodigy::new(ProdigyConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        9 => steps(
+            Adagrad::new(AdagradConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        10 => steps(
+            Rmsprop::new(RmspropConfig::default()),
             n,
             count,
             bufs,

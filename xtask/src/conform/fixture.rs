@@ -12,10 +12,12 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 6] = [
+pub const IMPLEMENTED: [&str; 8] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
+    "torch-adagrad",
+    "torch-rmsprop",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",

@@ -3,7 +3,8 @@
 
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
-    Adam, Error, Float, Group, Optimizer, Prodigy, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, Error, Float, Group, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -102,6 +103,8 @@ enum Driver<T: Float> {
     ScheduleFreeSgd(Optimizer<T, ScheduleFreeSgd>),
     ScheduleFreeAdamW(Optimizer<T, ScheduleFreeAdamW>),
     Prodigy(Optimizer<T, Prodigy>),
+    Adagrad(Optimizer<T, Adagrad>),
+    Rmsprop(Optimizer<T, Rmsprop>),
 }
 
 impl<T: Float> Driver<T> {
@@ -118,6 +121,8 @@ impl<T: Float> Driver<T> {
                 groups,
             )?),
             Rule::Prodigy(c) => Self::Prodigy(Optimizer::with_groups(Prodigy::new(c), n, groups)?),
+            Rule::Adagrad(c) => Self::Adagrad(Optimizer::with_groups(Adagrad::new(c), n, groups)?),
+            Rule::Rmsprop(c) => Self::Rmsprop(Optimizer::with_groups(Rmsprop::new(c), n, groups)?),
         })
     }
 
@@ -128,6 +133,8 @@ impl<T: Float> Driver<T> {
             Self::ScheduleFreeSgd(o) => o.state_len(),
             Self::ScheduleFreeAdamW(o) => o.state_len(),
             Self::Prodigy(o) => o.state_len(),
+            Self::Adagrad(o) => o.state_len(),
+            Self::Rmsprop(o) => o.state_len(),
         }
     }
 
@@ -138,6 +145,8 @@ impl<T: Float> Driver<T> {
             Self::ScheduleFreeSgd(o) => o.step(params, grads, state),
             Self::ScheduleFreeAdamW(o) => o.step(params, grads, state),
             Self::Prodigy(o) => o.step(params, grads, state),
+            Self::Adagrad(o) => o.step(params, grads, state),
+            Self::Rmsprop(o) => o.step(params, grads, state),
         }
     }
 
@@ -171,7 +180,7 @@ impl<T: Float> Driver<T> {
     /// The rule's user-visible scalars, named as in `expected.scalars`.
     fn scalars(&self) -> Vec<(&'static str, Option<f64>)> {
         match self {
-            Self::Sgd(_) | Self::Adam(_) => Vec::new(),
+            Self::Sgd(_) | Self::Adam(_) | Self::Adagrad(_) | Self::Rmsprop(_) => Vec::new(),
             Self::ScheduleFreeSgd(o) => averaging_scalars(&o.rule().averaging),
             Self::ScheduleFreeAdamW(o) => averaging_scalars(&o.rule().averaging),
             Self::Prodigy(o) => {

@@ -14,7 +14,8 @@
 use std::collections::BTreeSet;
 
 use freestep::{
-    AdamConfig, ProdigyConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+    AdagradConfig, AdamConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -34,6 +35,10 @@ pub enum Rule {
     ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
     /// `prodigyopt.Prodigy`.
     Prodigy(ProdigyConfig),
+    /// `torch.optim.Adagrad`.
+    Adagrad(AdagradConfig),
+    /// `torch.optim.RMSprop`.
+    Rmsprop(RmspropConfig),
 }
 
 impl Rule {
@@ -45,7 +50,7 @@ impl Rule {
     /// The scalar names the rule reports, as in `expected.scalars`.
     pub fn scalar_names(&self) -> &'static [&'static str] {
         match self {
-            Rule::Sgd(_) | Rule::Adam(_) => &[],
+            Rule::Sgd(_) | Rule::Adam(_) | Rule::Adagrad(_) | Rule::Rmsprop(_) => &[],
             Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
@@ -70,6 +75,8 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "sgd-schedulefree" => Rule::ScheduleFreeSgd(schedule_free_sgd(&mut r)?),
         "adamw-schedulefree" => Rule::ScheduleFreeAdamW(schedule_free_adamw(&mut r)?),
         "prodigy" => Rule::Prodigy(prodigy(&mut r)?),
+        "torch-adagrad" => Rule::Adagrad(adagrad(&mut r)?),
+        "torch-rmsprop" => Rule::Rmsprop(rmsprop(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -84,6 +91,32 @@ fn sgd(r: &mut Resolver) -> Result<SgdConfig, String> {
         dampening: r.float("dampening", d.dampening)?,
         weight_decay: r.float("weight_decay", d.weight_decay)?,
         nesterov: r.flag("nesterov", d.nesterov)?,
+        maximize: r.flag("maximize", d.maximize)?,
+    })
+}
+
+fn adagrad(r: &mut Resolver) -> Result<AdagradConfig, String> {
+    let d = AdagradConfig::default();
+    Ok(AdagradConfig {
+        lr: r.float("lr", d.lr)?,
+        lr_decay: r.float("lr_decay", d.lr_decay)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        initial_accumulator_value: r
+            .float("initial_accumulator_value", d.initial_accumulator_value)?,
+        eps: r.float("eps", d.eps)?,
+        maximize: r.flag("maximize", d.maximize)?,
+    })
+}
+
+fn rmsprop(r: &mut Resolver) -> Result<RmspropConfig, String> {
+    let d = RmspropConfig::default();
+    Ok(RmspropConfig {
+        lr: r.float("lr", d.lr)?,
+        alpha: r.float("alpha", d.alpha)?,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        momentum: r.float("momentum", d.momentum)?,
+        centered: r.flag("centered", d.centered)?,
         maximize: r.flag("maximize", d.maximize)?,
     })
 }

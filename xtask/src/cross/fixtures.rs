@@ -17,7 +17,7 @@ use crate::shell::root;
 /// The fixtures embedded, chosen so that every rule, the option branches
 /// that change the arithmetic, zero gradients (also on the first steps),
 /// spikes and several tensors appear within the first [`STEPS`] steps.
-const CHOSEN: [&str; 9] = [
+const CHOSEN: [&str; 11] = [
     "torch-sgd-nesterov",
     "torch-adam-amsgrad",
     "torch-adamw-default",
@@ -27,6 +27,8 @@ const CHOSEN: [&str; 9] = [
     "prodigy-all-options",
     "prodigy-zero-first-grads",
     "prodigy-slice-p",
+    "torch-adagrad-initial-accumulator",
+    "torch-rmsprop-centered-momentum",
 ];
 
 /// Steps kept of each fixture: what fits the Cortex-M0's 256 KiB of flash
