@@ -223,6 +223,10 @@ enum freestep_rule
      * RMSprop (`freestep_rmsprop_init`).
      */
     FREESTEP_RULE_RMSPROP = 8,
+    /**
+     * MADGRAD (`freestep_madgrad_init`).
+     */
+    FREESTEP_RULE_MADGRAD = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -586,6 +590,33 @@ typedef struct freestep_rmsprop_config {
 } freestep_rmsprop_config;
 
 /**
+ * Hyperparameters of MADGRAD, as `madgrad.MADGRAD`'s arguments.
+ */
+typedef struct freestep_madgrad_config {
+    /**
+     * Learning rate, >= 0 (default 1e-2); like the reference, a step uses
+     * `lr + eps` when `lr` is not 0.
+     */
+    double lr;
+    /**
+     * Momentum, in [0, 1) (default 0.9); 0 stores one state value less.
+     */
+    double momentum;
+    /**
+     * Weight decay, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Added to the cube root, >= 0 (default 1e-6).
+     */
+    double eps;
+    /**
+     * AdamW-style decoupled decay (default false).
+     */
+    bool decouple_decay;
+} freestep_madgrad_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -732,6 +763,14 @@ freestep_status freestep_adagrad_default_config(struct freestep_adagrad_config *
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_rmsprop_default_config(struct freestep_rmsprop_config *out);
+
+/**
+ * Writes `madgrad.MADGRAD`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_madgrad_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_madgrad_default_config(struct freestep_madgrad_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -932,6 +971,35 @@ freestep_status freestep_adagrad_init(struct freestep_optimizer *opt,
 freestep_status freestep_rmsprop_init(struct freestep_optimizer *opt,
                                       size_t opt_size,
                                       const struct freestep_rmsprop_config *config,
+                                      freestep_precision precision,
+                                      size_t n_params,
+                                      const struct freestep_group *groups,
+                                      size_t n_groups);
+
+/**
+ * Initialises a MADGRAD optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_madgrad_init(struct freestep_optimizer *opt,
+                                      size_t opt_size,
+                                      const struct freestep_madgrad_config *config,
                                       freestep_precision precision,
                                       size_t n_params,
                                       const struct freestep_group *groups,

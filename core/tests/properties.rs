@@ -26,6 +26,7 @@ impl Judged for Sgd {}
 impl Judged for Adam {}
 impl Judged for Prodigy {}
 impl Judged for Adagrad {}
+impl Judged for Madgrad {}
 impl Judged for Rmsprop {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
@@ -191,6 +192,38 @@ macro_rules! rows {
                 AdagradConfig {
                     lr_decay: 1e-5,
                     initial_accumulator_value: 0.1,
+                    ..Default::default()
+                },
+            ),
+            rosenbrock_steps: 40_000,
+        });
+        let madgrad =
+            |lr, momentum, c: MadgradConfig| Madgrad::new(MadgradConfig { lr, momentum, ..c });
+        $check(Row {
+            name: "madgrad",
+            quadratic: madgrad(0.05, 0.9, MadgradConfig::default()),
+            rosenbrock: madgrad(0.01, 0.9, MadgradConfig::default()),
+            rosenbrock_steps: 40_000,
+        });
+        // Without momentum MADGRAD is plain dual averaging, too slow for
+        // these bars; its fixtures check that form step by step.
+        $check(Row {
+            name: "madgrad-decoupled",
+            quadratic: madgrad(
+                0.05,
+                0.9,
+                MadgradConfig {
+                    weight_decay: 1e-6,
+                    decouple_decay: true,
+                    ..Default::default()
+                },
+            ),
+            rosenbrock: madgrad(
+                0.01,
+                0.9,
+                MadgradConfig {
+                    weight_decay: 1e-7,
+                    decouple_decay: true,
                     ..Default::default()
                 },
             ),

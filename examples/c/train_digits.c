@@ -584,6 +584,19 @@ static bool init_rmsprop(void)
     return true;
 }
 
+/* MADGRAD: the reference's defaults (lr 1e-2, momentum 0.9). */
+static bool init_madgrad(void)
+{
+    freestep_madgrad_config c;
+    TRY(freestep_madgrad_default_config(&c));
+    printf("config lr %g momentum %g weight_decay %g eps %g decouple_decay %d\n",
+           c.lr, c.momentum, c.weight_decay, c.eps, (int)c.decouple_decay);
+    base_lr = c.lr;
+    TRY(freestep_madgrad_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                              N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -599,6 +612,7 @@ static const rule rules[] = {
     {"prodigy", init_prodigy, false},
     {"adagrad", init_adagrad, false},
     {"rmsprop", init_rmsprop, false},
+    {"madgrad", init_madgrad, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -796,7 +810,7 @@ static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
 static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
-    "        sgd, prodigy, adagrad, rmsprop\n"
+    "        sgd, prodigy, adagrad, rmsprop, madgrad\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

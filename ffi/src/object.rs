@@ -15,8 +15,8 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, Float, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd,
-    Sgd,
+    Adagrad, Adam, Float, Madgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -90,6 +90,8 @@ pub enum freestep_rule {
     RULE_ADAGRAD = 7,
     /// RMSprop (`freestep_rmsprop_init`).
     RULE_RMSPROP = 8,
+    /// MADGRAD (`freestep_madgrad_init`).
+    RULE_MADGRAD = 9,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -184,6 +186,7 @@ pub(crate) enum Any<T: Float> {
     Prodigy(Optimizer<T, Prodigy>),
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
+    Madgrad(Optimizer<T, Madgrad>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -197,6 +200,7 @@ macro_rules! each_rule {
             Any::Prodigy($o) => $e,
             Any::Adagrad($o) => $e,
             Any::Rmsprop($o) => $e,
+            Any::Madgrad($o) => $e,
         }
     };
 }

@@ -572,6 +572,32 @@ static void test_adagrad_rmsprop(void)
     r.alpha = 1.5;
     CHECK(freestep_rmsprop_init(OPT(m), sizeof m.b, &r, FREESTEP_F32, 5, NULL,
                                 0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * MADGRAD without momentum or eps, lr 0.1, g = 8: nu = 0.1 * 64 = 6.4,
+     * s = 0.8, p = 1 - s / cbrt(nu). With the defaults three state values
+     * per parameter (nu, s, x0).
+     */
+    freestep_madgrad_config d;
+    OK(freestep_madgrad_default_config(&d));
+    CHECK(d.lr == 1e-2 && d.momentum == 0.9 && d.weight_decay == 0.0 &&
+          d.eps == 1e-6 && !d.decouple_decay);
+    OK(freestep_madgrad_init(OPT(m), sizeof m.b, &d, FREESTEP_F32, 4, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_MADGRAD);
+    CHECK(state_len(OPT(m)) == 12);
+    d.lr = 0.1;
+    d.momentum = 0.0;
+    d.eps = 0.0;
+    OK(freestep_madgrad_init(OPT(m), sizeof m.b, &d, FREESTEP_F64, 1, NULL, 0));
+    CHECK(state_len(OPT(m)) == 2);
+    double x[1] = {1.0}, gx[1] = {8.0}, st[2] = {0, 0};
+    OK(freestep_optimizer_step_f64(OPT(m), x, gx, 1, st, 2));
+    CHECK(fabs(st[0] - 6.4) < 1e-15 && fabs(st[1] - 0.8) < 1e-15);
+    CHECK(fabs(x[0] - (1.0 - 0.8 / cbrt(6.4))) < 1e-12);
+    d.momentum = 1.0;
+    CHECK(freestep_madgrad_init(OPT(m), sizeof m.b, &d, FREESTEP_F64, 1, NULL,
+                                0) == FREESTEP_INVALID_HYPERPARAMETER);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

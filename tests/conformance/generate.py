@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
+import madgrad
 import prodigyopt
 import schedulefree
 import torch
@@ -93,6 +94,7 @@ OPTIMIZERS = {
     "torch-adamw": OptimizerInfo("torch.optim.AdamW", "torch", torch.optim.AdamW),
     "torch-adagrad": OptimizerInfo("torch.optim.Adagrad", "torch", torch.optim.Adagrad),
     "torch-rmsprop": OptimizerInfo("torch.optim.RMSprop", "torch", torch.optim.RMSprop),
+    "madgrad": OptimizerInfo("madgrad.MADGRAD", "madgrad", madgrad.MADGRAD),
     "sgd-schedulefree": OptimizerInfo(
         "schedulefree.SGDScheduleFree", "schedulefree", schedulefree.SGDScheduleFree,
         scalar_keys=("k", "scheduled_lr", "lr_max", "weight_sum"), schedule_free=True),
@@ -191,6 +193,17 @@ CASES = [
     open_case("torch-rmsprop", "eps", eps=1e-3),
     zero_first_case("torch-rmsprop", centered=True, momentum=0.9),
     closed_case("torch-rmsprop", "closed-loop", lr=0.01, centered=True),
+    # MADGRAD: momentum or not, coupled or decoupled decay, eps 0.
+    open_case("madgrad", "default"),
+    open_case("madgrad", "no-momentum", momentum=0.0),
+    open_case("madgrad", "weight-decay", weight_decay=0.1),
+    open_case("madgrad", "decouple-decay", weight_decay=0.1, decouple_decay=True),
+    open_case("madgrad", "no-momentum-decouple-decay", momentum=0.0, weight_decay=0.1,
+              decouple_decay=True),
+    open_case("madgrad", "eps-zero", eps=0.0),
+    open_case("madgrad", "momentum-0.5-lr", momentum=0.5, lr=0.05),
+    zero_first_case("madgrad"),
+    closed_case("madgrad", "closed-loop", lr=0.05),
     # Schedule-Free SGD.
     open_case("sgd-schedulefree", "default"),
     open_case("sgd-schedulefree", "warmup", warmup_steps=10),

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use freestep::{Adagrad, Adam, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd};
+use freestep::{Adagrad, Adam, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd};
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
 use crate::setup;
@@ -65,6 +65,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("prodigy", per(Prodigy::state_len(n, 1))),
         ("adagrad", per(Adagrad::state_len(n))),
         ("rmsprop", per(Rmsprop::state_len(n, false, false))),
+        ("madgrad", per(Madgrad::state_len(n, true))),
     ]
 }
 

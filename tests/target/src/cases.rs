@@ -7,9 +7,9 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Error, Float, Group, Optimizer, Prodigy,
-    ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Error, Float, Group, Madgrad, MadgradConfig,
+    Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -22,11 +22,12 @@ pub enum Rule {
     Prodigy(ProdigyConfig),
     Adagrad(AdagradConfig),
     Rmsprop(RmspropConfig),
+    Madgrad(MadgradConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 8] = [
+pub const RULE_NAMES: [&str; 9] = [
     "sgd",
     "adam",
     "adamw",
@@ -35,6 +36,7 @@ pub const RULE_NAMES: [&str; 8] = [
     "prodigy",
     "adagrad",
     "rmsprop",
+    "madgrad",
 ];
 
 impl Rule {
@@ -49,6 +51,7 @@ impl Rule {
             Rule::Prodigy(_) => 5,
             Rule::Adagrad(_) => 6,
             Rule::Rmsprop(_) => 7,
+            Rule::Madgrad(_) => 8,
         }
     }
 
@@ -62,6 +65,7 @@ impl Rule {
             Rule::Prodigy(c) => job.run(Prodigy::new(c)),
             Rule::Adagrad(c) => job.run(Adagrad::new(c)),
             Rule::Rmsprop(c) => job.run(Rmsprop::new(c)),
+            Rule::Madgrad(c) => job.run(Madgrad::new(c)),
         }
     }
 }
@@ -116,6 +120,9 @@ impl Weights for Adagrad {
     lr_access!();
 }
 impl Weights for Rmsprop {
+    lr_access!();
+}
+impl Weights for Madgrad {
     lr_access!();
 }
 impl Weights for ScheduleFreeSgd {
@@ -188,7 +195,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 18] = [
+pub const CASES: [Case; 20] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -466,6 +473,30 @@ pub const CASES: [Case; 18] = [
             momentum: 0.8,
             centered: true,
             maximize: false,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "madgrad",
+        rule: Rule::Madgrad(MadgradConfig {
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            eps: 1e-6,
+            decouple_decay: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "madgrad-no-momentum-decoupled-groups",
+        rule: Rule::Madgrad(MadgradConfig {
+            lr: 0.3,
+            momentum: 0.0,
+            weight_decay: 0.0001,
+            eps: 0.0,
+            decouple_decay: true,
         }),
         groups: &TWO_GROUPS,
         schedule: None,

@@ -22,16 +22,16 @@
 mod bare;
 
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
-    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Madgrad, MadgradConfig, Optimizer, Prodigy,
+    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 11] = [
+pub const RULES: [&str; 12] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -43,6 +43,7 @@ pub const RULES: [&str; 11] = [
     "prodigy",
     "adagrad",
     "rmsprop",
+    "madgrad",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -208,6 +209,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         10 => steps(
             Rmsprop::new(RmspropConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        11 => steps(
+            Madgrad::new(MadgradConfig::default()),
             n,
             count,
             bufs,

@@ -12,12 +12,13 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 8] = [
+pub const IMPLEMENTED: [&str; 9] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
     "torch-adagrad",
     "torch-rmsprop",
+    "madgrad",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",

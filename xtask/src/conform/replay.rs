@@ -3,7 +3,7 @@
 
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
-    Adagrad, Adam, Error, Float, Group, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    Adagrad, Adam, Error, Float, Group, Madgrad, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
     ScheduleFreeSgd, Sgd,
 };
 
@@ -105,6 +105,7 @@ enum Driver<T: Float> {
     Prodigy(Optimizer<T, Prodigy>),
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
+    Madgrad(Optimizer<T, Madgrad>),
 }
 
 impl<T: Float> Driver<T> {
@@ -123,6 +124,7 @@ impl<T: Float> Driver<T> {
             Rule::Prodigy(c) => Self::Prodigy(Optimizer::with_groups(Prodigy::new(c), n, groups)?),
             Rule::Adagrad(c) => Self::Adagrad(Optimizer::with_groups(Adagrad::new(c), n, groups)?),
             Rule::Rmsprop(c) => Self::Rmsprop(Optimizer::with_groups(Rmsprop::new(c), n, groups)?),
+            Rule::Madgrad(c) => Self::Madgrad(Optimizer::with_groups(Madgrad::new(c), n, groups)?),
         })
     }
 
@@ -135,6 +137,7 @@ impl<T: Float> Driver<T> {
             Self::Prodigy(o) => o.state_len(),
             Self::Adagrad(o) => o.state_len(),
             Self::Rmsprop(o) => o.state_len(),
+            Self::Madgrad(o) => o.state_len(),
         }
     }
 
@@ -147,6 +150,7 @@ impl<T: Float> Driver<T> {
             Self::Prodigy(o) => o.step(params, grads, state),
             Self::Adagrad(o) => o.step(params, grads, state),
             Self::Rmsprop(o) => o.step(params, grads, state),
+            Self::Madgrad(o) => o.step(params, grads, state),
         }
     }
 
@@ -181,6 +185,7 @@ impl<T: Float> Driver<T> {
     fn scalars(&self) -> Vec<(&'static str, Option<f64>)> {
         match self {
             Self::Sgd(_) | Self::Adam(_) | Self::Adagrad(_) | Self::Rmsprop(_) => Vec::new(),
+            Self::Madgrad(o) => vec![("k", Some(o.rule().k() as f64))],
             Self::ScheduleFreeSgd(o) => averaging_scalars(&o.rule().averaging),
             Self::ScheduleFreeAdamW(o) => averaging_scalars(&o.rule().averaging),
             Self::Prodigy(o) => {

@@ -14,8 +14,8 @@
 use std::collections::BTreeSet;
 
 use freestep::{
-    AdagradConfig, AdamConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgdConfig, SgdConfig,
+    AdagradConfig, AdamConfig, MadgradConfig, ProdigyConfig, RmspropConfig,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -39,6 +39,8 @@ pub enum Rule {
     Adagrad(AdagradConfig),
     /// `torch.optim.RMSprop`.
     Rmsprop(RmspropConfig),
+    /// `madgrad.MADGRAD`.
+    Madgrad(MadgradConfig),
 }
 
 impl Rule {
@@ -51,6 +53,7 @@ impl Rule {
     pub fn scalar_names(&self) -> &'static [&'static str] {
         match self {
             Rule::Sgd(_) | Rule::Adam(_) | Rule::Adagrad(_) | Rule::Rmsprop(_) => &[],
+            Rule::Madgrad(_) => &["k"],
             Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
@@ -77,6 +80,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "prodigy" => Rule::Prodigy(prodigy(&mut r)?),
         "torch-adagrad" => Rule::Adagrad(adagrad(&mut r)?),
         "torch-rmsprop" => Rule::Rmsprop(rmsprop(&mut r)?),
+        "madgrad" => Rule::Madgrad(madgrad(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -118,6 +122,17 @@ fn rmsprop(r: &mut Resolver) -> Result<RmspropConfig, String> {
         momentum: r.float("momentum", d.momentum)?,
         centered: r.flag("centered", d.centered)?,
         maximize: r.flag("maximize", d.maximize)?,
+    })
+}
+
+fn madgrad(r: &mut Resolver) -> Result<MadgradConfig, String> {
+    let d = MadgradConfig::default();
+    Ok(MadgradConfig {
+        lr: r.float("lr", d.lr)?,
+        momentum: r.float("momentum", d.momentum)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        eps: r.float("eps", d.eps)?,
+        decouple_decay: r.flag("decouple_decay", d.decouple_decay)?,
     })
 }
 
