@@ -227,6 +227,10 @@ enum freestep_rule
      * MADGRAD (`freestep_madgrad_init`).
      */
     FREESTEP_RULE_MADGRAD = 9,
+    /**
+     * Lion (`freestep_lion_init`).
+     */
+    FREESTEP_RULE_LION = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -617,6 +621,33 @@ typedef struct freestep_madgrad_config {
 } freestep_madgrad_config;
 
 /**
+ * Hyperparameters of Lion, with the names and defaults of its paper
+ * (Chen et al., arXiv 2302.06675).
+ */
+typedef struct freestep_lion_config {
+    /**
+     * Learning rate, >= 0 (default 1e-4).
+     */
+    double lr;
+    /**
+     * Interpolation that gives the update's sign, in [0, 1] (default 0.9).
+     */
+    double beta1;
+    /**
+     * Decay of the momentum, in [0, 1] (default 0.99).
+     */
+    double beta2;
+    /**
+     * Decoupled weight decay, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Ascend instead of descend (default false).
+     */
+    bool maximize;
+} freestep_lion_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -771,6 +802,14 @@ freestep_status freestep_rmsprop_default_config(struct freestep_rmsprop_config *
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_madgrad_default_config(struct freestep_madgrad_config *out);
+
+/**
+ * Writes the Lion paper's defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_lion_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_lion_default_config(struct freestep_lion_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1004,6 +1043,35 @@ freestep_status freestep_madgrad_init(struct freestep_optimizer *opt,
                                       size_t n_params,
                                       const struct freestep_group *groups,
                                       size_t n_groups);
+
+/**
+ * Initialises a Lion optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_lion_init(struct freestep_optimizer *opt,
+                                   size_t opt_size,
+                                   const struct freestep_lion_config *config,
+                                   freestep_precision precision,
+                                   size_t n_params,
+                                   const struct freestep_group *groups,
+                                   size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

@@ -27,6 +27,7 @@ impl Judged for Adam {}
 impl Judged for Prodigy {}
 impl Judged for Adagrad {}
 impl Judged for Madgrad {}
+impl Judged for Lion {}
 impl Judged for Rmsprop {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
@@ -228,6 +229,25 @@ macro_rules! rows {
                 },
             ),
             rosenbrock_steps: 40_000,
+        });
+        let lion = |lr, weight_decay| {
+            Lion::new(LionConfig {
+                lr,
+                weight_decay,
+                ..Default::default()
+            })
+        };
+        $check(Row {
+            name: "lion",
+            quadratic: lion(1e-3, 0.0),
+            rosenbrock: lion(1e-4, 0.0),
+            rosenbrock_steps: 60_000,
+        });
+        $check(Row {
+            name: "lion-decay",
+            quadratic: lion(1e-3, 1e-4),
+            rosenbrock: lion(1e-4, 1e-5),
+            rosenbrock_steps: 60_000,
         });
         let rmsprop = |lr, momentum, centered| {
             Rmsprop::new(RmspropConfig {

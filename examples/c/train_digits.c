@@ -597,6 +597,23 @@ static bool init_madgrad(void)
     return true;
 }
 
+/*
+ * Lion: the paper's betas, and an lr a tenth of AdamW's above (3e-4), as
+ * the paper advises for sign updates.
+ */
+static bool init_lion(void)
+{
+    freestep_lion_config c;
+    TRY(freestep_lion_default_config(&c));
+    c.lr = 3e-4;
+    printf("config lr %g beta1 %g beta2 %g weight_decay %g\n", c.lr, c.beta1,
+           c.beta2, c.weight_decay);
+    base_lr = c.lr;
+    TRY(freestep_lion_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                           N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -613,6 +630,7 @@ static const rule rules[] = {
     {"adagrad", init_adagrad, false},
     {"rmsprop", init_rmsprop, false},
     {"madgrad", init_madgrad, false},
+    {"lion", init_lion, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -810,7 +828,7 @@ static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
 static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
-    "        sgd, prodigy, adagrad, rmsprop, madgrad\n"
+    "        sgd, prodigy, adagrad, rmsprop, madgrad, lion\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -10,9 +10,10 @@ use core::mem::size_of;
 use core::ptr::addr_of;
 
 use freestep_core::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Float, Group, Madgrad, MadgradConfig, Optimizer,
-    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Float, Group, Lion, LionConfig, Madgrad,
+    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -208,6 +209,23 @@ pub struct freestep_madgrad_config {
     pub eps: f64,
     /// AdamW-style decoupled decay (default false).
     pub decouple_decay: bool,
+}
+
+/// Hyperparameters of Lion, with the names and defaults of its paper
+/// (Chen et al., arXiv 2302.06675).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_lion_config {
+    /// Learning rate, >= 0 (default 1e-4).
+    pub lr: f64,
+    /// Interpolation that gives the update's sign, in [0, 1] (default 0.9).
+    pub beta1: f64,
+    /// Decay of the momentum, in [0, 1] (default 0.99).
+    pub beta2: f64,
+    /// Decoupled weight decay, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Ascend instead of descend (default false).
+    pub maximize: bool,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -599,6 +617,45 @@ impl Rule for Madgrad {
     }
 }
 
+impl freestep_lion_config {
+    fn from_core(c: LionConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            weight_decay: c.weight_decay,
+            maximize: c.maximize,
+        }
+    }
+}
+
+impl Config for freestep_lion_config {
+    type Rule = Lion;
+    unsafe fn read(p: *const Self) -> Lion {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            LionConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                weight_decay: field!(p, weight_decay),
+                maximize: flag!(p, maximize),
+            }
+        };
+        Lion::new(c)
+    }
+}
+
+impl Rule for Lion {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_LION
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Lion(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -788,6 +845,15 @@ pub extern "C" fn freestep_madgrad_default_config(
         out,
         freestep_madgrad_config::from_core(MadgradConfig::default()),
     )
+}
+
+/// Writes the Lion paper's defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_lion_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_lion_default_config(out: *mut freestep_lion_config) -> freestep_status {
+    write_default(out, freestep_lion_config::from_core(LionConfig::default()))
 }
 
 /// Initialises an SGD optimizer in the caller's block `opt`.
@@ -1060,6 +1126,41 @@ pub unsafe extern "C" fn freestep_madgrad_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_madgrad_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Lion optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_lion_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_lion_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -15,7 +15,7 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, Float, Madgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    Adagrad, Adam, Float, Lion, Madgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
     ScheduleFreeSgd, Sgd,
 };
 
@@ -92,6 +92,8 @@ pub enum freestep_rule {
     RULE_RMSPROP = 8,
     /// MADGRAD (`freestep_madgrad_init`).
     RULE_MADGRAD = 9,
+    /// Lion (`freestep_lion_init`).
+    RULE_LION = 10,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -187,6 +189,7 @@ pub(crate) enum Any<T: Float> {
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
     Madgrad(Optimizer<T, Madgrad>),
+    Lion(Optimizer<T, Lion>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -201,6 +204,7 @@ macro_rules! each_rule {
             Any::Adagrad($o) => $e,
             Any::Rmsprop($o) => $e,
             Any::Madgrad($o) => $e,
+            Any::Lion($o) => $e,
         }
     };
 }

@@ -598,6 +598,23 @@ static void test_adagrad_rmsprop(void)
     d.momentum = 1.0;
     CHECK(freestep_madgrad_init(OPT(m), sizeof m.b, &d, FREESTEP_F64, 1, NULL,
                                 0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    /* Lion's first step moves each coordinate by lr against sign(g). */
+    freestep_lion_config l;
+    OK(freestep_lion_default_config(&l));
+    CHECK(l.lr == 1e-4 && l.beta1 == 0.9 && l.beta2 == 0.99 &&
+          l.weight_decay == 0.0 && !l.maximize);
+    l.lr = 0.25;
+    OK(freestep_lion_init(OPT(m), sizeof m.b, &l, FREESTEP_F32, 3, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_LION);
+    CHECK(state_len(OPT(m)) == 3);
+    float lp[3] = {1, 1, 1}, lg[3] = {5, -0.001f, 0}, lm[3];
+    OK(freestep_optimizer_step_f32(OPT(m), lp, lg, 3, lm, 3));
+    CHECK(lp[0] == 0.75f && lp[1] == 1.25f && lp[2] == 1.0f);
+    l.beta2 = 1.5;
+    CHECK(freestep_lion_init(OPT(m), sizeof m.b, &l, FREESTEP_F32, 3, NULL, 0) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use freestep::{Adagrad, Adam, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd};
+use freestep::{
+    Adagrad, Adam, Lion, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+};
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
 use crate::setup;
@@ -66,6 +68,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("adagrad", per(Adagrad::state_len(n))),
         ("rmsprop", per(Rmsprop::state_len(n, false, false))),
         ("madgrad", per(Madgrad::state_len(n, true))),
+        ("lion", per(Lion::state_len(n))),
     ]
 }
 

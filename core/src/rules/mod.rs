@@ -6,6 +6,7 @@
 
 pub mod adagrad;
 pub mod adam;
+pub mod lion;
 pub mod madgrad;
 pub mod prodigy;
 pub mod rmsprop;

@@ -7,9 +7,10 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Error, Float, Group, Madgrad, MadgradConfig,
-    Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Error, Float, Group, Lion, LionConfig, Madgrad,
+    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -23,11 +24,12 @@ pub enum Rule {
     Adagrad(AdagradConfig),
     Rmsprop(RmspropConfig),
     Madgrad(MadgradConfig),
+    Lion(LionConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 9] = [
+pub const RULE_NAMES: [&str; 10] = [
     "sgd",
     "adam",
     "adamw",
@@ -37,6 +39,7 @@ pub const RULE_NAMES: [&str; 9] = [
     "adagrad",
     "rmsprop",
     "madgrad",
+    "lion",
 ];
 
 impl Rule {
@@ -52,6 +55,7 @@ impl Rule {
             Rule::Adagrad(_) => 6,
             Rule::Rmsprop(_) => 7,
             Rule::Madgrad(_) => 8,
+            Rule::Lion(_) => 9,
         }
     }
 
@@ -66,6 +70,7 @@ impl Rule {
             Rule::Adagrad(c) => job.run(Adagrad::new(c)),
             Rule::Rmsprop(c) => job.run(Rmsprop::new(c)),
             Rule::Madgrad(c) => job.run(Madgrad::new(c)),
+            Rule::Lion(c) => job.run(Lion::new(c)),
         }
     }
 }
@@ -123,6 +128,9 @@ impl Weights for Rmsprop {
     lr_access!();
 }
 impl Weights for Madgrad {
+    lr_access!();
+}
+impl Weights for Lion {
     lr_access!();
 }
 impl Weights for ScheduleFreeSgd {
@@ -195,7 +203,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 20] = [
+pub const CASES: [Case; 22] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -500,6 +508,34 @@ pub const CASES: [Case; 20] = [
         }),
         groups: &TWO_GROUPS,
         schedule: None,
+    },
+    Case {
+        name: "lion",
+        rule: Rule::Lion(LionConfig {
+            lr: 0.03,
+            beta1: 0.9,
+            beta2: 0.99,
+            weight_decay: 0.0,
+            maximize: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "lion-decay-cosine-groups",
+        rule: Rule::Lion(LionConfig {
+            lr: 0.06,
+            beta1: 0.8,
+            beta2: 0.98,
+            weight_decay: 0.01,
+            maximize: false,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: Some(|total| Schedule::Cosine {
+            warmup: 0,
+            total,
+            final_value: 0.0,
+        }),
     },
 ];
 

@@ -22,8 +22,8 @@
 mod bare;
 
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Madgrad, MadgradConfig, Optimizer, Prodigy,
-    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    Adagrad, AdagradConfig, Adam, AdamConfig, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer,
+    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
     ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
@@ -31,7 +31,7 @@ use freestep::{
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 12] = [
+pub const RULES: [&str; 13] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -44,6 +44,7 @@ pub const RULES: [&str; 12] = [
     "adagrad",
     "rmsprop",
     "madgrad",
+    "lion",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -221,6 +222,7 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
             bufs,
             measure,
         ),
+        12 => steps(Lion::new(LionConfig::default()), n, count, bufs, measure),
         _ => Some(0),
     }
 }
