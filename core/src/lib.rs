@@ -67,6 +67,7 @@ pub use optimizer::{Optimizer, Piece, PieceMut, UpdateRule};
 pub use reduce::Partial;
 pub use rules::adagrad::{Adagrad, AdagradConfig};
 pub use rules::adam::{Adam, AdamConfig};
+pub use rules::dadapt_adam::{DAdaptAdam, DAdaptAdamConfig};
 pub use rules::lion::{Lion, LionConfig};
 pub use rules::madgrad::{Madgrad, MadgradConfig};
 pub use rules::prodigy::{Prodigy, ProdigyConfig};

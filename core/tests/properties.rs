@@ -28,6 +28,7 @@ impl Judged for Prodigy {}
 impl Judged for Adagrad {}
 impl Judged for Madgrad {}
 impl Judged for Lion {}
+impl Judged for DAdaptAdam {}
 impl Judged for Rmsprop {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
@@ -248,6 +249,32 @@ macro_rules! rows {
             quadratic: lion(1e-3, 1e-4),
             rosenbrock: lion(1e-4, 1e-5),
             rosenbrock_steps: 60_000,
+        });
+        $check(Row {
+            name: "dadapt-adam",
+            quadratic: DAdaptAdam::new(DAdaptAdamConfig::default()),
+            rosenbrock: DAdaptAdam::new(DAdaptAdamConfig {
+                lr: 0.1,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "dadapt-adam-options",
+            quadratic: DAdaptAdam::new(DAdaptAdamConfig {
+                use_bias_correction: true,
+                growth_rate: 1.1,
+                weight_decay: 1e-6,
+                decouple: true,
+                ..Default::default()
+            }),
+            rosenbrock: DAdaptAdam::new(DAdaptAdamConfig {
+                lr: 0.1,
+                use_bias_correction: true,
+                growth_rate: 1.1,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 20_000,
         });
         let rmsprop = |lr, momentum, centered| {
             Rmsprop::new(RmspropConfig {

@@ -614,6 +614,21 @@ static bool init_lion(void)
     return true;
 }
 
+/* D-Adaptation Adam: the reference's defaults (it estimates its own step). */
+static bool init_dadapt_adam(void)
+{
+    freestep_dadapt_adam_config c;
+    TRY(freestep_dadapt_adam_default_config(&c));
+    printf("config lr %g beta1 %g beta2 %g eps %g weight_decay %g d0 %g "
+           "decouple %d use_bias_correction %d\n",
+           c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.d0,
+           (int)c.decouple, (int)c.use_bias_correction);
+    base_lr = c.lr;
+    TRY(freestep_dadapt_adam_init(optimizer(), sizeof opt_memory, &c,
+                                  FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -631,6 +646,7 @@ static const rule rules[] = {
     {"rmsprop", init_rmsprop, false},
     {"madgrad", init_madgrad, false},
     {"lion", init_lion, false},
+    {"dadapt-adam", init_dadapt_adam, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -828,7 +844,7 @@ static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
 static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
-    "        sgd, prodigy, adagrad, rmsprop, madgrad, lion\n"
+    "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

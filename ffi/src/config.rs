@@ -10,10 +10,10 @@ use core::mem::size_of;
 use core::ptr::addr_of;
 
 use freestep_core::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Float, Group, Lion, LionConfig, Madgrad,
-    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
-    MAX_GROUPS,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, Float, Group, Lion,
+    LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -226,6 +226,33 @@ pub struct freestep_lion_config {
     pub weight_decay: f64,
     /// Ascend instead of descend (default false).
     pub maximize: bool,
+}
+
+/// Hyperparameters of D-Adaptation Adam, as `dadaptation.DAdaptAdam`'s
+/// arguments (`log_every` only logs there; read `d` from
+/// `freestep_optimizer_progress` instead).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_dadapt_adam_config {
+    /// Multiplier of the adapted step size, >= 0 (default 1).
+    pub lr: f64,
+    /// Decay of the first moment, in [0, 1) (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment, in [0, 1) (default 0.999).
+    pub beta2: f64,
+    /// Added to the denominator, > 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Initial estimate of d, > 0 (default 1e-6).
+    pub d0: f64,
+    /// Largest growth factor of d per step, > 0; infinity for none
+    /// (default infinity).
+    pub growth_rate: f64,
+    /// Decoupled (AdamW-style) decay instead of an L2 term (default false).
+    pub decouple: bool,
+    /// Adam's bias correction in the step size (default false).
+    pub use_bias_correction: bool,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -656,6 +683,53 @@ impl Rule for Lion {
     }
 }
 
+impl freestep_dadapt_adam_config {
+    fn from_core(c: DAdaptAdamConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            d0: c.d0,
+            growth_rate: c.growth_rate,
+            decouple: c.decouple,
+            use_bias_correction: c.use_bias_correction,
+        }
+    }
+}
+
+impl Config for freestep_dadapt_adam_config {
+    type Rule = DAdaptAdam;
+    unsafe fn read(p: *const Self) -> DAdaptAdam {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            DAdaptAdamConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                d0: field!(p, d0),
+                growth_rate: field!(p, growth_rate),
+                decouple: flag!(p, decouple),
+                use_bias_correction: flag!(p, use_bias_correction),
+            }
+        };
+        DAdaptAdam::new(c)
+    }
+}
+
+impl Rule for DAdaptAdam {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_DADAPT_ADAM
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::DAdaptAdam(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -854,6 +928,20 @@ pub extern "C" fn freestep_madgrad_default_config(
 #[no_mangle]
 pub extern "C" fn freestep_lion_default_config(out: *mut freestep_lion_config) -> freestep_status {
     write_default(out, freestep_lion_config::from_core(LionConfig::default()))
+}
+
+/// Writes `dadaptation.DAdaptAdam`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_dadapt_adam_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_dadapt_adam_default_config(
+    out: *mut freestep_dadapt_adam_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_dadapt_adam_config::from_core(DAdaptAdamConfig::default()),
+    )
 }
 
 /// Initialises an SGD optimizer in the caller's block `opt`.
@@ -1161,6 +1249,41 @@ pub unsafe extern "C" fn freestep_lion_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_lion_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a D-Adaptation Adam optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_dadapt_adam_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_dadapt_adam_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

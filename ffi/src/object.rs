@@ -15,8 +15,8 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, Float, Lion, Madgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, Float, Lion, Madgrad, Optimizer, Partial, Prodigy, Rmsprop,
+    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -94,6 +94,8 @@ pub enum freestep_rule {
     RULE_MADGRAD = 9,
     /// Lion (`freestep_lion_init`).
     RULE_LION = 10,
+    /// D-Adaptation Adam (`freestep_dadapt_adam_init`).
+    RULE_DADAPT_ADAM = 11,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -190,6 +192,7 @@ pub(crate) enum Any<T: Float> {
     Rmsprop(Optimizer<T, Rmsprop>),
     Madgrad(Optimizer<T, Madgrad>),
     Lion(Optimizer<T, Lion>),
+    DAdaptAdam(Optimizer<T, DAdaptAdam>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -205,6 +208,7 @@ macro_rules! each_rule {
             Any::Rmsprop($o) => $e,
             Any::Madgrad($o) => $e,
             Any::Lion($o) => $e,
+            Any::DAdaptAdam($o) => $e,
         }
     };
 }

@@ -615,6 +615,37 @@ static void test_adagrad_rmsprop(void)
     l.beta2 = 1.5;
     CHECK(freestep_lion_init(OPT(m), sizeof m.b, &l, FREESTEP_F32, 3, NULL, 0) ==
           FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * D-Adaptation Adam: a zero first gradient leaves sum |s| at 0, so the
+     * step is not counted and the parameters stay (the reference returns
+     * early). The next step, with dlr = d0 = 1e-6 and no bias correction:
+     * m = dlr (1 - 0.9) 3, v = (1 - 0.999) 9, p -= m / (sqrt(v) + eps).
+     */
+    freestep_dadapt_adam_config da;
+    OK(freestep_dadapt_adam_default_config(&da));
+    CHECK(da.lr == 1.0 && da.beta1 == 0.9 && da.beta2 == 0.999 &&
+          da.eps == 1e-8 && da.weight_decay == 0.0 && da.d0 == 1e-6 &&
+          isinf(da.growth_rate) && !da.decouple && !da.use_bias_correction);
+    OK(freestep_dadapt_adam_init(OPT(m), sizeof m.b, &da, FREESTEP_F64, 2,
+                                 NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_DADAPT_ADAM);
+    CHECK(state_len(OPT(m)) == 6);
+    double dp[2] = {1.0, -1.0}, dz[2] = {0.0, 0.0}, dg[2] = {3.0, -3.0};
+    double ds[6];
+    OK(freestep_optimizer_step_f64(OPT(m), dp, dz, 2, ds, 6));
+    freestep_progress pr;
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 0 && pr.d == 1e-6 && dp[0] == 1.0 && dp[1] == -1.0);
+    OK(freestep_optimizer_step_f64(OPT(m), dp, dg, 2, ds, 6));
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 1 && pr.d >= 1e-6);
+    double move = 1e-6 * (1.0 - 0.9) * 3.0 / (sqrt((1.0 - 0.999) * 9.0) + 1e-8);
+    CHECK(fabs(dp[0] - (1.0 - move)) < 1e-15 && fabs(dp[1] - (-1.0 + move)) < 1e-15);
+    da.d0 = 0.0;
+    CHECK(freestep_dadapt_adam_init(OPT(m), sizeof m.b, &da, FREESTEP_F64, 2,
+                                    NULL, 0) == FREESTEP_INVALID_HYPERPARAMETER);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

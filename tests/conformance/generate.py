@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
+import dadaptation
 import madgrad
 import prodigyopt
 import schedulefree
@@ -95,6 +96,9 @@ OPTIMIZERS = {
     "torch-adagrad": OptimizerInfo("torch.optim.Adagrad", "torch", torch.optim.Adagrad),
     "torch-rmsprop": OptimizerInfo("torch.optim.RMSprop", "torch", torch.optim.RMSprop),
     "madgrad": OptimizerInfo("madgrad.MADGRAD", "madgrad", madgrad.MADGRAD),
+    "dadapt-adam": OptimizerInfo(
+        "dadaptation.DAdaptAdam", "dadaptation", dadaptation.DAdaptAdam,
+        scalar_keys=("d", "k", "numerator_weighted")),
     "sgd-schedulefree": OptimizerInfo(
         "schedulefree.SGDScheduleFree", "schedulefree", schedulefree.SGDScheduleFree,
         scalar_keys=("k", "scheduled_lr", "lr_max", "weight_sum"), schedule_free=True),
@@ -204,6 +208,22 @@ CASES = [
     open_case("madgrad", "momentum-0.5-lr", momentum=0.5, lr=0.05),
     zero_first_case("madgrad"),
     closed_case("madgrad", "closed-loop", lr=0.05),
+    # D-Adaptation Adam: every option, and the early return while sum |s| is 0.
+    open_case("dadapt-adam", "default"),
+    open_case("dadapt-adam", "bias-correction", use_bias_correction=True),
+    open_case("dadapt-adam", "weight-decay", weight_decay=0.1),
+    # Decoupled decay at lr 1 diverges on the open-loop problem, as Prodigy's
+    # does (1 - weight_decay*dlr falls below -1 as d grows); a smaller lr and
+    # the closed loop check the branch on finite runs.
+    open_case("dadapt-adam", "decouple-lr", weight_decay=0.1, decouple=True, lr=0.3),
+    open_case("dadapt-adam", "growth-rate", growth_rate=1.05),
+    open_case("dadapt-adam", "d0", d0=1e-3),
+    open_case("dadapt-adam", "betas", betas=(0.8, 0.99)),
+    open_case("dadapt-adam", "lr", lr=0.5),
+    zero_first_case("dadapt-adam"),
+    closed_case("dadapt-adam", "closed-loop"),
+    closed_case("dadapt-adam", "closed-loop-bias-correction", use_bias_correction=True),
+    closed_case("dadapt-adam", "closed-loop-decouple", weight_decay=0.1, decouple=True),
     # Schedule-Free SGD.
     open_case("sgd-schedulefree", "default"),
     open_case("sgd-schedulefree", "warmup", warmup_steps=10),

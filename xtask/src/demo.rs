@@ -30,7 +30,8 @@ const USAGE: &str =
                        the same options and require the same output, line
                        for line (weights digest included)
   --optimizer NAME     adamw-schedulefree (default), sgd-schedulefree, adamw,
-                       adam, sgd, prodigy, adagrad, rmsprop, madgrad, lion
+                       adam, sgd, prodigy, adagrad, rmsprop, madgrad, lion,
+                       dadapt-adam
   --schedule KIND      constant (default), warmup, linear-decay, cosine, wsd,
                        polynomial: scales the rule's lr at every step
   --epochs N           number of epochs (the program's default when absent)

@@ -26,7 +26,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use freestep::{
-    Adagrad, Adam, Lion, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, Lion, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd,
+    Sgd,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -69,6 +70,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("rmsprop", per(Rmsprop::state_len(n, false, false))),
         ("madgrad", per(Madgrad::state_len(n, true))),
         ("lion", per(Lion::state_len(n))),
+        ("dadapt-adam", per(DAdaptAdam::state_len(n))),
     ]
 }
 

@@ -6,6 +6,7 @@
 
 pub mod adagrad;
 pub mod adam;
+pub mod dadapt_adam;
 pub mod lion;
 pub mod madgrad;
 pub mod prodigy;

@@ -7,10 +7,10 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Error, Float, Group, Lion, LionConfig, Madgrad,
-    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, Error, Float, Group,
+    Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
+    RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -25,11 +25,12 @@ pub enum Rule {
     Rmsprop(RmspropConfig),
     Madgrad(MadgradConfig),
     Lion(LionConfig),
+    DAdaptAdam(DAdaptAdamConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 10] = [
+pub const RULE_NAMES: [&str; 11] = [
     "sgd",
     "adam",
     "adamw",
@@ -40,6 +41,7 @@ pub const RULE_NAMES: [&str; 10] = [
     "rmsprop",
     "madgrad",
     "lion",
+    "dadapt-adam",
 ];
 
 impl Rule {
@@ -56,6 +58,7 @@ impl Rule {
             Rule::Rmsprop(_) => 7,
             Rule::Madgrad(_) => 8,
             Rule::Lion(_) => 9,
+            Rule::DAdaptAdam(_) => 10,
         }
     }
 
@@ -71,6 +74,7 @@ impl Rule {
             Rule::Rmsprop(c) => job.run(Rmsprop::new(c)),
             Rule::Madgrad(c) => job.run(Madgrad::new(c)),
             Rule::Lion(c) => job.run(Lion::new(c)),
+            Rule::DAdaptAdam(c) => job.run(DAdaptAdam::new(c)),
         }
     }
 }
@@ -131,6 +135,9 @@ impl Weights for Madgrad {
     lr_access!();
 }
 impl Weights for Lion {
+    lr_access!();
+}
+impl Weights for DAdaptAdam {
     lr_access!();
 }
 impl Weights for ScheduleFreeSgd {
@@ -203,7 +210,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 22] = [
+pub const CASES: [Case; 24] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -536,6 +543,38 @@ pub const CASES: [Case; 22] = [
             total,
             final_value: 0.0,
         }),
+    },
+    Case {
+        name: "dadapt-adam",
+        rule: Rule::DAdaptAdam(DAdaptAdamConfig {
+            lr: 1.0,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decouple: false,
+            use_bias_correction: false,
+            d0: 1e-6,
+            growth_rate: f64::INFINITY,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-adam-options-groups",
+        rule: Rule::DAdaptAdam(DAdaptAdamConfig {
+            lr: 1.0,
+            beta1: 0.8,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.001,
+            decouple: true,
+            use_bias_correction: true,
+            d0: 1e-4,
+            growth_rate: 2.0,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
     },
 ];
 

@@ -22,16 +22,17 @@
 mod bare;
 
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer,
-    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, Lion, LionConfig,
+    Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 13] = [
+pub const RULES: [&str; 14] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -45,6 +46,7 @@ pub const RULES: [&str; 13] = [
     "rmsprop",
     "madgrad",
     "lion",
+    "dadapt-adam",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -223,6 +225,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
             measure,
         ),
         12 => steps(Lion::new(LionConfig::default()), n, count, bufs, measure),
+        13 => steps(
+            DAdaptAdam::new(DAdaptAdamConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
         _ => Some(0),
     }
 }

@@ -3,8 +3,8 @@
 
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
-    Adagrad, Adam, Error, Float, Group, Madgrad, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, Error, Float, Group, Madgrad, Optimizer, Prodigy, Rmsprop,
+    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -106,6 +106,7 @@ enum Driver<T: Float> {
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
     Madgrad(Optimizer<T, Madgrad>),
+    DAdaptAdam(Optimizer<T, DAdaptAdam>),
 }
 
 impl<T: Float> Driver<T> {
@@ -125,6 +126,9 @@ impl<T: Float> Driver<T> {
             Rule::Adagrad(c) => Self::Adagrad(Optimizer::with_groups(Adagrad::new(c), n, groups)?),
             Rule::Rmsprop(c) => Self::Rmsprop(Optimizer::with_groups(Rmsprop::new(c), n, groups)?),
             Rule::Madgrad(c) => Self::Madgrad(Optimizer::with_groups(Madgrad::new(c), n, groups)?),
+            Rule::DAdaptAdam(c) => {
+                Self::DAdaptAdam(Optimizer::with_groups(DAdaptAdam::new(c), n, groups)?)
+            }
         })
     }
 
@@ -138,6 +142,7 @@ impl<T: Float> Driver<T> {
             Self::Adagrad(o) => o.state_len(),
             Self::Rmsprop(o) => o.state_len(),
             Self::Madgrad(o) => o.state_len(),
+            Self::DAdaptAdam(o) => o.state_len(),
         }
     }
 
@@ -151,6 +156,7 @@ impl<T: Float> Driver<T> {
             Self::Adagrad(o) => o.step(params, grads, state),
             Self::Rmsprop(o) => o.step(params, grads, state),
             Self::Madgrad(o) => o.step(params, grads, state),
+            Self::DAdaptAdam(o) => o.step(params, grads, state),
         }
     }
 
@@ -186,6 +192,14 @@ impl<T: Float> Driver<T> {
         match self {
             Self::Sgd(_) | Self::Adam(_) | Self::Adagrad(_) | Self::Rmsprop(_) => Vec::new(),
             Self::Madgrad(o) => vec![("k", Some(o.rule().k() as f64))],
+            Self::DAdaptAdam(o) => {
+                let r = o.rule();
+                vec![
+                    ("d", Some(r.d())),
+                    ("k", Some(r.k() as f64)),
+                    ("numerator_weighted", Some(r.numerator_weighted())),
+                ]
+            }
             Self::ScheduleFreeSgd(o) => averaging_scalars(&o.rule().averaging),
             Self::ScheduleFreeAdamW(o) => averaging_scalars(&o.rule().averaging),
             Self::Prodigy(o) => {

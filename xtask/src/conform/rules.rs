@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 
 use freestep::{
-    AdagradConfig, AdamConfig, MadgradConfig, ProdigyConfig, RmspropConfig,
+    AdagradConfig, AdamConfig, DAdaptAdamConfig, MadgradConfig, ProdigyConfig, RmspropConfig,
     ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
@@ -41,6 +41,8 @@ pub enum Rule {
     Rmsprop(RmspropConfig),
     /// `madgrad.MADGRAD`.
     Madgrad(MadgradConfig),
+    /// `dadaptation.DAdaptAdam`.
+    DAdaptAdam(DAdaptAdamConfig),
 }
 
 impl Rule {
@@ -54,6 +56,7 @@ impl Rule {
         match self {
             Rule::Sgd(_) | Rule::Adam(_) | Rule::Adagrad(_) | Rule::Rmsprop(_) => &[],
             Rule::Madgrad(_) => &["k"],
+            Rule::DAdaptAdam(_) => &["d", "k", "numerator_weighted"],
             Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
@@ -81,6 +84,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "torch-adagrad" => Rule::Adagrad(adagrad(&mut r)?),
         "torch-rmsprop" => Rule::Rmsprop(rmsprop(&mut r)?),
         "madgrad" => Rule::Madgrad(madgrad(&mut r)?),
+        "dadapt-adam" => Rule::DAdaptAdam(dadapt_adam(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -233,6 +237,32 @@ fn prodigy(r: &mut Resolver) -> Result<ProdigyConfig, String> {
     }
     r.counter("d_numerator", 0.0)?;
     r.counter("k", 0.0)?;
+    Ok(config)
+}
+
+fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
+    let d = DAdaptAdamConfig::default();
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    let config = DAdaptAdamConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        decouple: r.flag("decouple", d.decouple)?,
+        use_bias_correction: r.flag("use_bias_correction", d.use_bias_correction)?,
+        d0: r.float("d0", d.d0)?,
+        growth_rate: r.float("growth_rate", d.growth_rate)?,
+    };
+    if r.flag("fsdp_in_use", false)? {
+        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
+    }
+    // Logging only: read and ignored.
+    r.float("log_every", 0.0)?;
+    r.counter("d", config.d0)?;
+    r.counter("k", 0.0)?;
+    r.counter("numerator_weighted", 0.0)?;
+    r.counter("layer_scale", 1.0)?;
     Ok(config)
 }
 
