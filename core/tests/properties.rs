@@ -29,6 +29,7 @@ impl Judged for Adagrad {}
 impl Judged for Madgrad {}
 impl Judged for Lion {}
 impl Judged for DAdaptAdam {}
+impl Judged for DAdaptSgd {}
 impl Judged for Rmsprop {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
@@ -275,6 +276,19 @@ macro_rules! rows {
                 ..Default::default()
             }),
             rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "dadapt-sgd-momentum",
+            quadratic: DAdaptSgd::new(DAdaptSgdConfig {
+                momentum: 0.9,
+                ..Default::default()
+            }),
+            rosenbrock: DAdaptSgd::new(DAdaptSgdConfig {
+                lr: 0.05,
+                momentum: 0.9,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 60_000,
         });
         let rmsprop = |lr, momentum, centered| {
             Rmsprop::new(RmspropConfig {

@@ -629,6 +629,26 @@ static bool init_dadapt_adam(void)
     return true;
 }
 
+/*
+ * D-Adaptation SGD: momentum 0.9 (the reference's default of 0 is plain
+ * dual averaging). At lr 1 its estimate d reaches 4.8 and training is
+ * rough (train accuracy 0.95, test 0.94 after 30 epochs); lr 0.5, half the
+ * estimated step, ends at 1.00 and 0.99.
+ */
+static bool init_dadapt_sgd(void)
+{
+    freestep_dadapt_sgd_config c;
+    TRY(freestep_dadapt_sgd_default_config(&c));
+    c.momentum = 0.9;
+    c.lr = 0.5;
+    printf("config lr %g momentum %g weight_decay %g d0 %g\n", c.lr,
+           c.momentum, c.weight_decay, c.d0);
+    base_lr = c.lr;
+    TRY(freestep_dadapt_sgd_init(optimizer(), sizeof opt_memory, &c,
+                                 FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -647,6 +667,7 @@ static const rule rules[] = {
     {"madgrad", init_madgrad, false},
     {"lion", init_lion, false},
     {"dadapt-adam", init_dadapt_adam, false},
+    {"dadapt-sgd", init_dadapt_sgd, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -844,7 +865,8 @@ static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
 static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
-    "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam\n"
+    "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
+    "        dadapt-sgd\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

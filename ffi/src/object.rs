@@ -15,8 +15,8 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, DAdaptAdam, Float, Lion, Madgrad, Optimizer, Partial, Prodigy, Rmsprop,
-    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, DAdaptSgd, Float, Lion, Madgrad, Optimizer, Partial, Prodigy,
+    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -96,6 +96,8 @@ pub enum freestep_rule {
     RULE_LION = 10,
     /// D-Adaptation Adam (`freestep_dadapt_adam_init`).
     RULE_DADAPT_ADAM = 11,
+    /// D-Adaptation SGD (`freestep_dadapt_sgd_init`).
+    RULE_DADAPT_SGD = 12,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -193,6 +195,7 @@ pub(crate) enum Any<T: Float> {
     Madgrad(Optimizer<T, Madgrad>),
     Lion(Optimizer<T, Lion>),
     DAdaptAdam(Optimizer<T, DAdaptAdam>),
+    DAdaptSgd(Optimizer<T, DAdaptSgd>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -209,6 +212,7 @@ macro_rules! each_rule {
             Any::Madgrad($o) => $e,
             Any::Lion($o) => $e,
             Any::DAdaptAdam($o) => $e,
+            Any::DAdaptSgd($o) => $e,
         }
     };
 }

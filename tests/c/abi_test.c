@@ -646,6 +646,29 @@ static void test_adagrad_rmsprop(void)
     da.d0 = 0.0;
     CHECK(freestep_dadapt_adam_init(OPT(m), sizeof m.b, &da, FREESTEP_F64, 2,
                                     NULL, 0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * D-Adaptation SGD, first step by hand: g0 = |(3, 4)| = 5, dlr = d0 / 5,
+     * p = x0 - dlr g. A zero first gradient (which the reference cannot
+     * take) is no step at all.
+     */
+    freestep_dadapt_sgd_config ds_c;
+    OK(freestep_dadapt_sgd_default_config(&ds_c));
+    CHECK(ds_c.lr == 1.0 && ds_c.momentum == 0.0 && ds_c.weight_decay == 0.0 &&
+          ds_c.d0 == 1e-6 && isinf(ds_c.growth_rate));
+    OK(freestep_dadapt_sgd_init(OPT(m), sizeof m.b, &ds_c, FREESTEP_F64, 2,
+                                NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_DADAPT_SGD);
+    CHECK(state_len(OPT(m)) == 4);
+    double sp[2] = {1.0, 1.0}, sz[2] = {0.0, 0.0}, sg[2] = {3.0, 4.0}, ss[4];
+    OK(freestep_optimizer_step_f64(OPT(m), sp, sz, 2, ss, 4));
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 0 && sp[0] == 1.0 && sp[1] == 1.0);
+    OK(freestep_optimizer_step_f64(OPT(m), sp, sg, 2, ss, 4));
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 1 && pr.lr == 1e-6 / 5.0);
+    CHECK(sp[0] == 1.0 - 1e-6 / 5.0 * 3.0 && sp[1] == 1.0 - 1e-6 / 5.0 * 4.0);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

@@ -96,6 +96,9 @@ OPTIMIZERS = {
     "torch-adagrad": OptimizerInfo("torch.optim.Adagrad", "torch", torch.optim.Adagrad),
     "torch-rmsprop": OptimizerInfo("torch.optim.RMSprop", "torch", torch.optim.RMSprop),
     "madgrad": OptimizerInfo("madgrad.MADGRAD", "madgrad", madgrad.MADGRAD),
+    "dadapt-sgd": OptimizerInfo(
+        "dadaptation.DAdaptSGD", "dadaptation", dadaptation.DAdaptSGD,
+        scalar_keys=("d", "k", "numerator_weighted", "g0_norm")),
     "dadapt-adam": OptimizerInfo(
         "dadaptation.DAdaptAdam", "dadaptation", dadaptation.DAdaptAdam,
         scalar_keys=("d", "k", "numerator_weighted")),
@@ -208,6 +211,15 @@ CASES = [
     open_case("madgrad", "momentum-0.5-lr", momentum=0.5, lr=0.05),
     zero_first_case("madgrad"),
     closed_case("madgrad", "closed-loop", lr=0.05),
+    # D-Adaptation SGD: momentum, weight decay, growth rate, d0. (The reference
+    # raises on an all-zero first gradient, so there is no zero-first case.)
+    open_case("dadapt-sgd", "default"),
+    open_case("dadapt-sgd", "momentum", momentum=0.9),
+    open_case("dadapt-sgd", "weight-decay", weight_decay=0.1),
+    open_case("dadapt-sgd", "growth-rate", growth_rate=1.05),
+    open_case("dadapt-sgd", "d0", d0=1e-3),
+    open_case("dadapt-sgd", "lr", lr=0.5, momentum=0.5),
+    closed_case("dadapt-sgd", "closed-loop", momentum=0.9),
     # D-Adaptation Adam: every option, and the early return while sum |s| is 0.
     open_case("dadapt-adam", "default"),
     open_case("dadapt-adam", "bias-correction", use_bias_correction=True),

@@ -26,8 +26,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use freestep::{
-    Adagrad, Adam, DAdaptAdam, Lion, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd,
-    Sgd,
+    Adagrad, Adam, DAdaptAdam, DAdaptSgd, Lion, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    ScheduleFreeSgd, Sgd,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -71,6 +71,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("madgrad", per(Madgrad::state_len(n, true))),
         ("lion", per(Lion::state_len(n))),
         ("dadapt-adam", per(DAdaptAdam::state_len(n))),
+        ("dadapt-sgd", per(DAdaptSgd::state_len(n))),
     ]
 }
 

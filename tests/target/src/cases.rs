@@ -7,10 +7,10 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, Error, Float, Group,
-    Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
-    RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptSgd,
+    DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer,
+    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -26,11 +26,12 @@ pub enum Rule {
     Madgrad(MadgradConfig),
     Lion(LionConfig),
     DAdaptAdam(DAdaptAdamConfig),
+    DAdaptSgd(DAdaptSgdConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 11] = [
+pub const RULE_NAMES: [&str; 12] = [
     "sgd",
     "adam",
     "adamw",
@@ -42,6 +43,7 @@ pub const RULE_NAMES: [&str; 11] = [
     "madgrad",
     "lion",
     "dadapt-adam",
+    "dadapt-sgd",
 ];
 
 impl Rule {
@@ -59,6 +61,7 @@ impl Rule {
             Rule::Madgrad(_) => 8,
             Rule::Lion(_) => 9,
             Rule::DAdaptAdam(_) => 10,
+            Rule::DAdaptSgd(_) => 11,
         }
     }
 
@@ -75,6 +78,7 @@ impl Rule {
             Rule::Madgrad(c) => job.run(Madgrad::new(c)),
             Rule::Lion(c) => job.run(Lion::new(c)),
             Rule::DAdaptAdam(c) => job.run(DAdaptAdam::new(c)),
+            Rule::DAdaptSgd(c) => job.run(DAdaptSgd::new(c)),
         }
     }
 }
@@ -138,6 +142,9 @@ impl Weights for Lion {
     lr_access!();
 }
 impl Weights for DAdaptAdam {
+    lr_access!();
+}
+impl Weights for DAdaptSgd {
     lr_access!();
 }
 impl Weights for ScheduleFreeSgd {
@@ -210,7 +217,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 24] = [
+pub const CASES: [Case; 26] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -572,6 +579,30 @@ pub const CASES: [Case; 24] = [
             use_bias_correction: true,
             d0: 1e-4,
             growth_rate: 2.0,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-sgd-momentum",
+        rule: Rule::DAdaptSgd(DAdaptSgdConfig {
+            lr: 1.0,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            d0: 1e-6,
+            growth_rate: f64::INFINITY,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-sgd-options-groups",
+        rule: Rule::DAdaptSgd(DAdaptSgdConfig {
+            lr: 1.0,
+            momentum: 0.5,
+            weight_decay: 0.001,
+            d0: 1e-3,
+            growth_rate: 1.5,
         }),
         groups: &TWO_GROUPS,
         schedule: None,

@@ -22,17 +22,17 @@
 mod bare;
 
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, Lion, LionConfig,
-    Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptSgd,
+    DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig,
+    Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 14] = [
+pub const RULES: [&str; 15] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -47,6 +47,7 @@ pub const RULES: [&str; 14] = [
     "madgrad",
     "lion",
     "dadapt-adam",
+    "dadapt-sgd",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -227,6 +228,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         12 => steps(Lion::new(LionConfig::default()), n, count, bufs, measure),
         13 => steps(
             DAdaptAdam::new(DAdaptAdamConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        14 => steps(
+            DAdaptSgd::new(DAdaptSgdConfig::default()),
             n,
             count,
             bufs,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 10] = [
+pub const IMPLEMENTED: [&str; 11] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
@@ -20,6 +20,7 @@ pub const IMPLEMENTED: [&str; 10] = [
     "torch-rmsprop",
     "madgrad",
     "dadapt-adam",
+    "dadapt-sgd",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",

@@ -3,8 +3,8 @@
 
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
-    Adagrad, Adam, DAdaptAdam, Error, Float, Group, Madgrad, Optimizer, Prodigy, Rmsprop,
-    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, DAdaptSgd, Error, Float, Group, Madgrad, Optimizer, Prodigy,
+    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -107,6 +107,7 @@ enum Driver<T: Float> {
     Rmsprop(Optimizer<T, Rmsprop>),
     Madgrad(Optimizer<T, Madgrad>),
     DAdaptAdam(Optimizer<T, DAdaptAdam>),
+    DAdaptSgd(Optimizer<T, DAdaptSgd>),
 }
 
 impl<T: Float> Driver<T> {
@@ -129,6 +130,9 @@ impl<T: Float> Driver<T> {
             Rule::DAdaptAdam(c) => {
                 Self::DAdaptAdam(Optimizer::with_groups(DAdaptAdam::new(c), n, groups)?)
             }
+            Rule::DAdaptSgd(c) => {
+                Self::DAdaptSgd(Optimizer::with_groups(DAdaptSgd::new(c), n, groups)?)
+            }
         })
     }
 
@@ -143,6 +147,7 @@ impl<T: Float> Driver<T> {
             Self::Rmsprop(o) => o.state_len(),
             Self::Madgrad(o) => o.state_len(),
             Self::DAdaptAdam(o) => o.state_len(),
+            Self::DAdaptSgd(o) => o.state_len(),
         }
     }
 
@@ -157,6 +162,7 @@ impl<T: Float> Driver<T> {
             Self::Rmsprop(o) => o.step(params, grads, state),
             Self::Madgrad(o) => o.step(params, grads, state),
             Self::DAdaptAdam(o) => o.step(params, grads, state),
+            Self::DAdaptSgd(o) => o.step(params, grads, state),
         }
     }
 
@@ -198,6 +204,15 @@ impl<T: Float> Driver<T> {
                     ("d", Some(r.d())),
                     ("k", Some(r.k() as f64)),
                     ("numerator_weighted", Some(r.numerator_weighted())),
+                ]
+            }
+            Self::DAdaptSgd(o) => {
+                let r = o.rule();
+                vec![
+                    ("d", Some(r.d())),
+                    ("k", Some(r.k() as f64)),
+                    ("numerator_weighted", Some(r.numerator_weighted())),
+                    ("g0_norm", r.g0_norm()),
                 ]
             }
             Self::ScheduleFreeSgd(o) => averaging_scalars(&o.rule().averaging),

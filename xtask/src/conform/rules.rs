@@ -14,8 +14,8 @@
 use std::collections::BTreeSet;
 
 use freestep::{
-    AdagradConfig, AdamConfig, DAdaptAdamConfig, MadgradConfig, ProdigyConfig, RmspropConfig,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+    AdagradConfig, AdamConfig, DAdaptAdamConfig, DAdaptSgdConfig, MadgradConfig, ProdigyConfig,
+    RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -43,6 +43,8 @@ pub enum Rule {
     Madgrad(MadgradConfig),
     /// `dadaptation.DAdaptAdam`.
     DAdaptAdam(DAdaptAdamConfig),
+    /// `dadaptation.DAdaptSGD`.
+    DAdaptSgd(DAdaptSgdConfig),
 }
 
 impl Rule {
@@ -57,6 +59,7 @@ impl Rule {
             Rule::Sgd(_) | Rule::Adam(_) | Rule::Adagrad(_) | Rule::Rmsprop(_) => &[],
             Rule::Madgrad(_) => &["k"],
             Rule::DAdaptAdam(_) => &["d", "k", "numerator_weighted"],
+            Rule::DAdaptSgd(_) => &["d", "k", "numerator_weighted", "g0_norm"],
             Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
@@ -85,6 +88,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "torch-rmsprop" => Rule::Rmsprop(rmsprop(&mut r)?),
         "madgrad" => Rule::Madgrad(madgrad(&mut r)?),
         "dadapt-adam" => Rule::DAdaptAdam(dadapt_adam(&mut r)?),
+        "dadapt-sgd" => Rule::DAdaptSgd(dadapt_sgd(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -263,6 +267,26 @@ fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
     r.counter("k", 0.0)?;
     r.counter("numerator_weighted", 0.0)?;
     r.counter("layer_scale", 1.0)?;
+    Ok(config)
+}
+
+fn dadapt_sgd(r: &mut Resolver) -> Result<DAdaptSgdConfig, String> {
+    let d = DAdaptSgdConfig::default();
+    let config = DAdaptSgdConfig {
+        lr: r.float("lr", d.lr)?,
+        momentum: r.float("momentum", d.momentum)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        d0: r.float("d0", d.d0)?,
+        growth_rate: r.float("growth_rate", d.growth_rate)?,
+    };
+    if r.flag("fsdp_in_use", false)? {
+        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
+    }
+    // Logging only: read and ignored.
+    r.float("log_every", 0.0)?;
+    r.counter("d", config.d0)?;
+    r.counter("k", 0.0)?;
+    r.counter("numerator_weighted", 0.0)?;
     Ok(config)
 }
 
