@@ -239,6 +239,10 @@ enum freestep_rule
      * D-Adaptation SGD (`freestep_dadapt_sgd_init`).
      */
     FREESTEP_RULE_DADAPT_SGD = 12,
+    /**
+     * D-Adaptation Lion (`freestep_dadapt_lion_init`).
+     */
+    FREESTEP_RULE_DADAPT_LION = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -729,6 +733,33 @@ typedef struct freestep_dadapt_sgd_config {
 } freestep_dadapt_sgd_config;
 
 /**
+ * Hyperparameters of D-Adaptation Lion, as `dadaptation.DAdaptLion`'s
+ * arguments (`log_every` only logs there).
+ */
+typedef struct freestep_dadapt_lion_config {
+    /**
+     * Multiplier of the adapted step size, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * Interpolation that gives the update's sign, in [0, 1) (default 0.9).
+     */
+    double beta1;
+    /**
+     * Decay of the momentum, in [0, 1) (default 0.99).
+     */
+    double beta2;
+    /**
+     * Decoupled weight decay, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Initial estimate of d, > 0 (default 1e-6).
+     */
+    double d0;
+} freestep_dadapt_lion_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -907,6 +938,14 @@ freestep_status freestep_dadapt_adam_default_config(struct freestep_dadapt_adam_
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_dadapt_sgd_default_config(struct freestep_dadapt_sgd_config *out);
+
+/**
+ * Writes `dadaptation.DAdaptLion`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_dadapt_lion_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_dadapt_lion_default_config(struct freestep_dadapt_lion_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1227,6 +1266,35 @@ freestep_status freestep_dadapt_sgd_init(struct freestep_optimizer *opt,
                                          size_t n_params,
                                          const struct freestep_group *groups,
                                          size_t n_groups);
+
+/**
+ * Initialises a D-Adaptation Lion optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_dadapt_lion_init(struct freestep_optimizer *opt,
+                                          size_t opt_size,
+                                          const struct freestep_dadapt_lion_config *config,
+                                          freestep_precision precision,
+                                          size_t n_params,
+                                          const struct freestep_group *groups,
+                                          size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

@@ -68,6 +68,7 @@ pub use reduce::Partial;
 pub use rules::adagrad::{Adagrad, AdagradConfig};
 pub use rules::adam::{Adam, AdamConfig};
 pub use rules::dadapt_adam::{DAdaptAdam, DAdaptAdamConfig};
+pub use rules::dadapt_lion::{DAdaptLion, DAdaptLionConfig};
 pub use rules::dadapt_sgd::{DAdaptSgd, DAdaptSgdConfig};
 pub use rules::lion::{Lion, LionConfig};
 pub use rules::madgrad::{Madgrad, MadgradConfig};

@@ -30,6 +30,7 @@ impl Judged for Madgrad {}
 impl Judged for Lion {}
 impl Judged for DAdaptAdam {}
 impl Judged for DAdaptSgd {}
+impl Judged for DAdaptLion {}
 impl Judged for Rmsprop {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
@@ -51,6 +52,9 @@ fn averaged<T: Float, R: ScheduleFree>(opt: &Optimizer<T, R>, params: &[T], stat
 /// One row: a rule tuned for the quadratic and one tuned for Rosenbrock.
 struct Row<R> {
     name: &'static str,
+    /// The fraction of the quadratic's starting value that must remain at
+    /// most after 3000 steps (1e-4 but for rules whose steps do not shrink).
+    quadratic_bar: f64,
     quadratic: R,
     rosenbrock: R,
     rosenbrock_steps: usize,
@@ -70,12 +74,14 @@ macro_rules! rows {
         };
         $check(Row {
             name: "sgd",
+            quadratic_bar: 1e-4,
             quadratic: sgd(0.05, 0.0, false),
             rosenbrock: sgd(1e-3, 0.0, false),
             rosenbrock_steps: 60_000,
         });
         $check(Row {
             name: "sgd-momentum",
+            quadratic_bar: 1e-4,
             quadratic: Sgd::new(SgdConfig {
                 lr: 0.02,
                 momentum: 0.9,
@@ -88,6 +94,7 @@ macro_rules! rows {
         });
         $check(Row {
             name: "sgd-nesterov",
+            quadratic_bar: 1e-4,
             quadratic: sgd(0.02, 0.9, true),
             rosenbrock: sgd(2e-4, 0.9, true),
             rosenbrock_steps: 40_000,
@@ -95,18 +102,21 @@ macro_rules! rows {
         let adam = |lr, amsgrad, c: AdamConfig| Adam::new(AdamConfig { lr, amsgrad, ..c });
         $check(Row {
             name: "adam",
+            quadratic_bar: 1e-4,
             quadratic: adam(0.05, false, AdamConfig::default()),
             rosenbrock: adam(0.01, false, AdamConfig::default()),
             rosenbrock_steps: 20_000,
         });
         $check(Row {
             name: "adam-amsgrad",
+            quadratic_bar: 1e-4,
             quadratic: adam(0.05, true, AdamConfig::default()),
             rosenbrock: adam(0.01, true, AdamConfig::default()),
             rosenbrock_steps: 20_000,
         });
         $check(Row {
             name: "adamw",
+            quadratic_bar: 1e-4,
             quadratic: adam(
                 0.05,
                 false,
@@ -133,6 +143,7 @@ macro_rules! rows {
         };
         $check(Row {
             name: "sgd-schedulefree",
+            quadratic_bar: 1e-4,
             quadratic: sf_sgd(0.02),
             rosenbrock: sf_sgd(1e-3),
             rosenbrock_steps: 100_000,
@@ -145,6 +156,7 @@ macro_rules! rows {
         };
         $check(Row {
             name: "adamw-schedulefree",
+            quadratic_bar: 1e-4,
             quadratic: sf_adamw(0.05),
             rosenbrock: sf_adamw(0.01),
             rosenbrock_steps: 20_000,
@@ -157,6 +169,7 @@ macro_rules! rows {
         };
         $check(Row {
             name: "prodigy",
+            quadratic_bar: 1e-4,
             quadratic: prodigy(1),
             rosenbrock: Prodigy::new(ProdigyConfig {
                 lr: 0.1,
@@ -166,6 +179,7 @@ macro_rules! rows {
         });
         $check(Row {
             name: "prodigy-slice-p",
+            quadratic_bar: 1e-4,
             quadratic: prodigy(3),
             rosenbrock: Prodigy::new(ProdigyConfig {
                 lr: 0.1,
@@ -176,12 +190,14 @@ macro_rules! rows {
         let adagrad = |lr, c: AdagradConfig| Adagrad::new(AdagradConfig { lr, ..c });
         $check(Row {
             name: "adagrad",
+            quadratic_bar: 1e-4,
             quadratic: adagrad(0.5, AdagradConfig::default()),
             rosenbrock: adagrad(0.5, AdagradConfig::default()),
             rosenbrock_steps: 40_000,
         });
         $check(Row {
             name: "adagrad-lr-decay",
+            quadratic_bar: 1e-4,
             quadratic: adagrad(
                 0.5,
                 AdagradConfig {
@@ -204,6 +220,7 @@ macro_rules! rows {
             |lr, momentum, c: MadgradConfig| Madgrad::new(MadgradConfig { lr, momentum, ..c });
         $check(Row {
             name: "madgrad",
+            quadratic_bar: 1e-4,
             quadratic: madgrad(0.05, 0.9, MadgradConfig::default()),
             rosenbrock: madgrad(0.01, 0.9, MadgradConfig::default()),
             rosenbrock_steps: 40_000,
@@ -212,6 +229,7 @@ macro_rules! rows {
         // these bars; its fixtures check that form step by step.
         $check(Row {
             name: "madgrad-decoupled",
+            quadratic_bar: 1e-4,
             quadratic: madgrad(
                 0.05,
                 0.9,
@@ -241,18 +259,21 @@ macro_rules! rows {
         };
         $check(Row {
             name: "lion",
+            quadratic_bar: 1e-4,
             quadratic: lion(1e-3, 0.0),
             rosenbrock: lion(1e-4, 0.0),
             rosenbrock_steps: 60_000,
         });
         $check(Row {
             name: "lion-decay",
+            quadratic_bar: 1e-4,
             quadratic: lion(1e-3, 1e-4),
             rosenbrock: lion(1e-4, 1e-5),
             rosenbrock_steps: 60_000,
         });
         $check(Row {
             name: "dadapt-adam",
+            quadratic_bar: 1e-4,
             quadratic: DAdaptAdam::new(DAdaptAdamConfig::default()),
             rosenbrock: DAdaptAdam::new(DAdaptAdamConfig {
                 lr: 0.1,
@@ -262,6 +283,7 @@ macro_rules! rows {
         });
         $check(Row {
             name: "dadapt-adam-options",
+            quadratic_bar: 1e-4,
             quadratic: DAdaptAdam::new(DAdaptAdamConfig {
                 use_bias_correction: true,
                 growth_rate: 1.1,
@@ -279,6 +301,7 @@ macro_rules! rows {
         });
         $check(Row {
             name: "dadapt-sgd-momentum",
+            quadratic_bar: 1e-4,
             quadratic: DAdaptSgd::new(DAdaptSgdConfig {
                 momentum: 0.9,
                 ..Default::default()
@@ -290,6 +313,23 @@ macro_rules! rows {
             }),
             rosenbrock_steps: 60_000,
         });
+        $check(Row {
+            name: "dadapt-lion",
+            quadratic_bar: 3e-3,
+            // Sign steps of size d·lr, with no schedule, hover at about that
+            // distance from the optimum (the reference's run at lr 1 stalls
+            // at f/f0 = 0.06 on such a quadratic): lr 0.1 and a looser bar.
+            quadratic: DAdaptLion::new(DAdaptLionConfig {
+                lr: 0.1,
+                ..Default::default()
+            }),
+            // Equal sign steps in both coordinates cannot follow Rosenbrock's
+            // curved valley: the reference stops at (-1.0670, 1.1330) after
+            // 60000 steps at lr 0.1, as freestep does, to the last digit.
+            // Not a convergence row there (rosenbrock_steps 0).
+            rosenbrock: DAdaptLion::new(DAdaptLionConfig::default()),
+            rosenbrock_steps: 0,
+        });
         let rmsprop = |lr, momentum, centered| {
             Rmsprop::new(RmspropConfig {
                 lr,
@@ -300,12 +340,14 @@ macro_rules! rows {
         };
         $check(Row {
             name: "rmsprop",
+            quadratic_bar: 1e-4,
             quadratic: rmsprop(0.01, 0.0, false),
             rosenbrock: rmsprop(1e-3, 0.0, false),
             rosenbrock_steps: 20_000,
         });
         $check(Row {
             name: "rmsprop-centered-momentum",
+            quadratic_bar: 1e-4,
             quadratic: rmsprop(0.002, 0.9, true),
             rosenbrock: rmsprop(2e-4, 0.9, true),
             rosenbrock_steps: 20_000,
@@ -372,7 +414,11 @@ fn converges_on_quadratic<R: Judged>(row: Row<R>) {
         opt.step(&mut x, &g, &mut state).unwrap();
     }
     let f = q.value(&R::judged(&opt, &x, &state));
-    assert!(f < 1e-4 * f0, "{}: f = {f:e} from {f0:e}", row.name);
+    assert!(
+        f < row.quadratic_bar * f0,
+        "{}: f = {f:e} from {f0:e}",
+        row.name
+    );
 }
 
 fn rosenbrock_grad(x: &[f64]) -> [f64; 2] {
@@ -384,6 +430,9 @@ fn rosenbrock_grad(x: &[f64]) -> [f64; 2] {
 }
 
 fn converges_on_rosenbrock<R: Judged>(row: Row<R>) {
+    if row.rosenbrock_steps == 0 {
+        return;
+    }
     let (mut opt, mut state) = fresh::<f64, R>(&row.rosenbrock, 2);
     let mut x = vec![-1.2, 1.0];
     for _ in 0..row.rosenbrock_steps {

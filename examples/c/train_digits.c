@@ -649,6 +649,25 @@ static bool init_dadapt_sgd(void)
     return true;
 }
 
+/*
+ * D-Adaptation Lion: at the reference's defaults its estimate d explodes
+ * on this net (1e19 by the fourth epoch), as the official DAdaptLion's
+ * does when trained the same way in PyTorch. lr 0.03 keeps d near 0.07 and
+ * reaches a test accuracy of 0.93, short of the other rules.
+ */
+static bool init_dadapt_lion(void)
+{
+    freestep_dadapt_lion_config c;
+    TRY(freestep_dadapt_lion_default_config(&c));
+    c.lr = 0.03;
+    printf("config lr %g beta1 %g beta2 %g weight_decay %g d0 %g\n", c.lr,
+           c.beta1, c.beta2, c.weight_decay, c.d0);
+    base_lr = c.lr;
+    TRY(freestep_dadapt_lion_init(optimizer(), sizeof opt_memory, &c,
+                                  FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -668,6 +687,7 @@ static const rule rules[] = {
     {"lion", init_lion, false},
     {"dadapt-adam", init_dadapt_adam, false},
     {"dadapt-sgd", init_dadapt_sgd, false},
+    {"dadapt-lion", init_dadapt_lion, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -866,7 +886,7 @@ static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
-    "        dadapt-sgd\n"
+    "        dadapt-sgd, dadapt-lion\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -10,10 +10,11 @@ use core::mem::size_of;
 use core::ptr::addr_of;
 
 use freestep_core::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptSgd,
-    DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy,
-    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptLion,
+    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad,
+    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -271,6 +272,23 @@ pub struct freestep_dadapt_sgd_config {
     /// Largest growth factor of d per step, > 0; infinity for none
     /// (default infinity).
     pub growth_rate: f64,
+}
+
+/// Hyperparameters of D-Adaptation Lion, as `dadaptation.DAdaptLion`'s
+/// arguments (`log_every` only logs there).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_dadapt_lion_config {
+    /// Multiplier of the adapted step size, >= 0 (default 1).
+    pub lr: f64,
+    /// Interpolation that gives the update's sign, in [0, 1) (default 0.9).
+    pub beta1: f64,
+    /// Decay of the momentum, in [0, 1) (default 0.99).
+    pub beta2: f64,
+    /// Decoupled weight decay, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Initial estimate of d, > 0 (default 1e-6).
+    pub d0: f64,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -786,6 +804,44 @@ impl Rule for DAdaptSgd {
     }
 }
 
+impl freestep_dadapt_lion_config {
+    fn from_core(c: DAdaptLionConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            weight_decay: c.weight_decay,
+            d0: c.d0,
+        }
+    }
+}
+
+impl Config for freestep_dadapt_lion_config {
+    type Rule = DAdaptLion;
+    unsafe fn read(p: *const Self) -> DAdaptLion {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            DAdaptLionConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                weight_decay: field!(p, weight_decay),
+                d0: field!(p, d0),
+            }
+        };
+        DAdaptLion::new(c)
+    }
+}
+
+impl Rule for DAdaptLion {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_DADAPT_LION
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::DAdaptLion(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1011,6 +1067,20 @@ pub extern "C" fn freestep_dadapt_sgd_default_config(
     write_default(
         out,
         freestep_dadapt_sgd_config::from_core(DAdaptSgdConfig::default()),
+    )
+}
+
+/// Writes `dadaptation.DAdaptLion`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_dadapt_lion_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_dadapt_lion_default_config(
+    out: *mut freestep_dadapt_lion_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_dadapt_lion_config::from_core(DAdaptLionConfig::default()),
     )
 }
 
@@ -1389,6 +1459,41 @@ pub unsafe extern "C" fn freestep_dadapt_sgd_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_dadapt_sgd_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a D-Adaptation Lion optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_dadapt_lion_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_dadapt_lion_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -15,8 +15,8 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, DAdaptAdam, DAdaptSgd, Float, Lion, Madgrad, Optimizer, Partial, Prodigy,
-    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, DAdaptLion, DAdaptSgd, Float, Lion, Madgrad, Optimizer, Partial,
+    Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -98,6 +98,8 @@ pub enum freestep_rule {
     RULE_DADAPT_ADAM = 11,
     /// D-Adaptation SGD (`freestep_dadapt_sgd_init`).
     RULE_DADAPT_SGD = 12,
+    /// D-Adaptation Lion (`freestep_dadapt_lion_init`).
+    RULE_DADAPT_LION = 13,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -196,6 +198,7 @@ pub(crate) enum Any<T: Float> {
     Lion(Optimizer<T, Lion>),
     DAdaptAdam(Optimizer<T, DAdaptAdam>),
     DAdaptSgd(Optimizer<T, DAdaptSgd>),
+    DAdaptLion(Optimizer<T, DAdaptLion>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -213,6 +216,7 @@ macro_rules! each_rule {
             Any::Lion($o) => $e,
             Any::DAdaptAdam($o) => $e,
             Any::DAdaptSgd($o) => $e,
+            Any::DAdaptLion($o) => $e,
         }
     };
 }

@@ -669,6 +669,20 @@ static void test_adagrad_rmsprop(void)
     OK(freestep_optimizer_progress(OPT(m), &pr));
     CHECK(pr.k == 1 && pr.lr == 1e-6 / 5.0);
     CHECK(sp[0] == 1.0 - 1e-6 / 5.0 * 3.0 && sp[1] == 1.0 - 1e-6 / 5.0 * 4.0);
+
+    /* D-Adaptation Lion's first step moves by dlr = d0 against sign(g). */
+    freestep_dadapt_lion_config dl;
+    OK(freestep_dadapt_lion_default_config(&dl));
+    CHECK(dl.lr == 1.0 && dl.beta1 == 0.9 && dl.beta2 == 0.99 &&
+          dl.weight_decay == 0.0 && dl.d0 == 1e-6);
+    OK(freestep_dadapt_lion_init(OPT(m), sizeof m.b, &dl, FREESTEP_F64, 2,
+                                 NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_DADAPT_LION);
+    CHECK(state_len(OPT(m)) == 4);
+    double lpp[2] = {1.0, 1.0}, lgg[2] = {-2.0, 0.5}, lss[4];
+    OK(freestep_optimizer_step_f64(OPT(m), lpp, lgg, 2, lss, 4));
+    CHECK(lpp[0] == 1.0 + 1e-6 && lpp[1] == 1.0 - 1e-6);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

@@ -99,6 +99,9 @@ OPTIMIZERS = {
     "dadapt-sgd": OptimizerInfo(
         "dadaptation.DAdaptSGD", "dadaptation", dadaptation.DAdaptSGD,
         scalar_keys=("d", "k", "numerator_weighted", "g0_norm")),
+    "dadapt-lion": OptimizerInfo(
+        "dadaptation.DAdaptLion", "dadaptation", dadaptation.DAdaptLion,
+        scalar_keys=("d", "k", "numerator_weighted")),
     "dadapt-adam": OptimizerInfo(
         "dadaptation.DAdaptAdam", "dadaptation", dadaptation.DAdaptAdam,
         scalar_keys=("d", "k", "numerator_weighted")),
@@ -220,6 +223,14 @@ CASES = [
     open_case("dadapt-sgd", "d0", d0=1e-3),
     open_case("dadapt-sgd", "lr", lr=0.5, momentum=0.5),
     closed_case("dadapt-sgd", "closed-loop", momentum=0.9),
+    # D-Adaptation Lion: betas, decay, d0, and zero first gradients (sign 0).
+    open_case("dadapt-lion", "default"),
+    open_case("dadapt-lion", "weight-decay", weight_decay=0.1),
+    open_case("dadapt-lion", "betas", betas=(0.8, 0.95)),
+    open_case("dadapt-lion", "d0", d0=1e-3),
+    open_case("dadapt-lion", "lr", lr=0.5),
+    zero_first_case("dadapt-lion"),
+    closed_case("dadapt-lion", "closed-loop"),
     # D-Adaptation Adam: every option, and the early return while sum |s| is 0.
     open_case("dadapt-adam", "default"),
     open_case("dadapt-adam", "bias-correction", use_bias_correction=True),

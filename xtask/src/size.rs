@@ -26,8 +26,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use freestep::{
-    Adagrad, Adam, DAdaptAdam, DAdaptSgd, Lion, Madgrad, Prodigy, Rmsprop, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, DAdaptLion, DAdaptSgd, Lion, Madgrad, Prodigy, Rmsprop,
+    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -72,6 +72,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("lion", per(Lion::state_len(n))),
         ("dadapt-adam", per(DAdaptAdam::state_len(n))),
         ("dadapt-sgd", per(DAdaptSgd::state_len(n))),
+        ("dadapt-lion", per(DAdaptLion::state_len(n))),
     ]
 }
 

@@ -7,6 +7,7 @@
 pub mod adagrad;
 pub mod adam;
 pub mod dadapt_adam;
+pub mod dadapt_lion;
 pub mod dadapt_sgd;
 pub mod lion;
 pub mod madgrad;

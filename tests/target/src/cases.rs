@@ -7,10 +7,11 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptSgd,
-    DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer,
-    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptLion,
+    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad,
+    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -27,11 +28,12 @@ pub enum Rule {
     Lion(LionConfig),
     DAdaptAdam(DAdaptAdamConfig),
     DAdaptSgd(DAdaptSgdConfig),
+    DAdaptLion(DAdaptLionConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 12] = [
+pub const RULE_NAMES: [&str; 13] = [
     "sgd",
     "adam",
     "adamw",
@@ -44,6 +46,7 @@ pub const RULE_NAMES: [&str; 12] = [
     "lion",
     "dadapt-adam",
     "dadapt-sgd",
+    "dadapt-lion",
 ];
 
 impl Rule {
@@ -62,6 +65,7 @@ impl Rule {
             Rule::Lion(_) => 9,
             Rule::DAdaptAdam(_) => 10,
             Rule::DAdaptSgd(_) => 11,
+            Rule::DAdaptLion(_) => 12,
         }
     }
 
@@ -79,6 +83,7 @@ impl Rule {
             Rule::Lion(c) => job.run(Lion::new(c)),
             Rule::DAdaptAdam(c) => job.run(DAdaptAdam::new(c)),
             Rule::DAdaptSgd(c) => job.run(DAdaptSgd::new(c)),
+            Rule::DAdaptLion(c) => job.run(DAdaptLion::new(c)),
         }
     }
 }
@@ -145,6 +150,9 @@ impl Weights for DAdaptAdam {
     lr_access!();
 }
 impl Weights for DAdaptSgd {
+    lr_access!();
+}
+impl Weights for DAdaptLion {
     lr_access!();
 }
 impl Weights for ScheduleFreeSgd {
@@ -217,7 +225,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 26] = [
+pub const CASES: [Case; 28] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -603,6 +611,34 @@ pub const CASES: [Case; 26] = [
             weight_decay: 0.001,
             d0: 1e-3,
             growth_rate: 1.5,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-lion-cosine",
+        rule: Rule::DAdaptLion(DAdaptLionConfig {
+            lr: 1.0,
+            beta1: 0.9,
+            beta2: 0.99,
+            weight_decay: 0.0,
+            d0: 1e-2,
+        }),
+        groups: &[],
+        schedule: Some(|total| Schedule::Cosine {
+            warmup: 0,
+            total,
+            final_value: 0.0,
+        }),
+    },
+    Case {
+        name: "dadapt-lion-decay-groups",
+        rule: Rule::DAdaptLion(DAdaptLionConfig {
+            lr: 0.5,
+            beta1: 0.8,
+            beta2: 0.95,
+            weight_decay: 0.001,
+            d0: 1e-2,
         }),
         groups: &TWO_GROUPS,
         schedule: None,

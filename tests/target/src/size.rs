@@ -22,17 +22,17 @@
 mod bare;
 
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptSgd,
-    DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig,
-    Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptLion,
+    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig,
+    Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 15] = [
+pub const RULES: [&str; 16] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -48,6 +48,7 @@ pub const RULES: [&str; 15] = [
     "lion",
     "dadapt-adam",
     "dadapt-sgd",
+    "dadapt-lion",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -235,6 +236,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         14 => steps(
             DAdaptSgd::new(DAdaptSgdConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        15 => steps(
+            DAdaptLion::new(DAdaptLionConfig::default()),
             n,
             count,
             bufs,

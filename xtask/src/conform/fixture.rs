@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 11] = [
+pub const IMPLEMENTED: [&str; 12] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
@@ -21,6 +21,7 @@ pub const IMPLEMENTED: [&str; 11] = [
     "madgrad",
     "dadapt-adam",
     "dadapt-sgd",
+    "dadapt-lion",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",

@@ -3,8 +3,8 @@
 
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
-    Adagrad, Adam, DAdaptAdam, DAdaptSgd, Error, Float, Group, Madgrad, Optimizer, Prodigy,
-    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdam, DAdaptLion, DAdaptSgd, Error, Float, Group, Madgrad, Optimizer,
+    Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -108,6 +108,7 @@ enum Driver<T: Float> {
     Madgrad(Optimizer<T, Madgrad>),
     DAdaptAdam(Optimizer<T, DAdaptAdam>),
     DAdaptSgd(Optimizer<T, DAdaptSgd>),
+    DAdaptLion(Optimizer<T, DAdaptLion>),
 }
 
 impl<T: Float> Driver<T> {
@@ -133,6 +134,9 @@ impl<T: Float> Driver<T> {
             Rule::DAdaptSgd(c) => {
                 Self::DAdaptSgd(Optimizer::with_groups(DAdaptSgd::new(c), n, groups)?)
             }
+            Rule::DAdaptLion(c) => {
+                Self::DAdaptLion(Optimizer::with_groups(DAdaptLion::new(c), n, groups)?)
+            }
         })
     }
 
@@ -148,6 +152,7 @@ impl<T: Float> Driver<T> {
             Self::Madgrad(o) => o.state_len(),
             Self::DAdaptAdam(o) => o.state_len(),
             Self::DAdaptSgd(o) => o.state_len(),
+            Self::DAdaptLion(o) => o.state_len(),
         }
     }
 
@@ -163,6 +168,7 @@ impl<T: Float> Driver<T> {
             Self::Madgrad(o) => o.step(params, grads, state),
             Self::DAdaptAdam(o) => o.step(params, grads, state),
             Self::DAdaptSgd(o) => o.step(params, grads, state),
+            Self::DAdaptLion(o) => o.step(params, grads, state),
         }
     }
 
@@ -199,6 +205,14 @@ impl<T: Float> Driver<T> {
             Self::Sgd(_) | Self::Adam(_) | Self::Adagrad(_) | Self::Rmsprop(_) => Vec::new(),
             Self::Madgrad(o) => vec![("k", Some(o.rule().k() as f64))],
             Self::DAdaptAdam(o) => {
+                let r = o.rule();
+                vec![
+                    ("d", Some(r.d())),
+                    ("k", Some(r.k() as f64)),
+                    ("numerator_weighted", Some(r.numerator_weighted())),
+                ]
+            }
+            Self::DAdaptLion(o) => {
                 let r = o.rule();
                 vec![
                     ("d", Some(r.d())),

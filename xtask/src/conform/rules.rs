@@ -14,8 +14,8 @@
 use std::collections::BTreeSet;
 
 use freestep::{
-    AdagradConfig, AdamConfig, DAdaptAdamConfig, DAdaptSgdConfig, MadgradConfig, ProdigyConfig,
-    RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+    AdagradConfig, AdamConfig, DAdaptAdamConfig, DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig,
+    ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -45,6 +45,8 @@ pub enum Rule {
     DAdaptAdam(DAdaptAdamConfig),
     /// `dadaptation.DAdaptSGD`.
     DAdaptSgd(DAdaptSgdConfig),
+    /// `dadaptation.DAdaptLion`.
+    DAdaptLion(DAdaptLionConfig),
 }
 
 impl Rule {
@@ -58,7 +60,7 @@ impl Rule {
         match self {
             Rule::Sgd(_) | Rule::Adam(_) | Rule::Adagrad(_) | Rule::Rmsprop(_) => &[],
             Rule::Madgrad(_) => &["k"],
-            Rule::DAdaptAdam(_) => &["d", "k", "numerator_weighted"],
+            Rule::DAdaptAdam(_) | Rule::DAdaptLion(_) => &["d", "k", "numerator_weighted"],
             Rule::DAdaptSgd(_) => &["d", "k", "numerator_weighted", "g0_norm"],
             Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
@@ -89,6 +91,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "madgrad" => Rule::Madgrad(madgrad(&mut r)?),
         "dadapt-adam" => Rule::DAdaptAdam(dadapt_adam(&mut r)?),
         "dadapt-sgd" => Rule::DAdaptSgd(dadapt_sgd(&mut r)?),
+        "dadapt-lion" => Rule::DAdaptLion(dadapt_lion(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -278,6 +281,27 @@ fn dadapt_sgd(r: &mut Resolver) -> Result<DAdaptSgdConfig, String> {
         weight_decay: r.float("weight_decay", d.weight_decay)?,
         d0: r.float("d0", d.d0)?,
         growth_rate: r.float("growth_rate", d.growth_rate)?,
+    };
+    if r.flag("fsdp_in_use", false)? {
+        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
+    }
+    // Logging only: read and ignored.
+    r.float("log_every", 0.0)?;
+    r.counter("d", config.d0)?;
+    r.counter("k", 0.0)?;
+    r.counter("numerator_weighted", 0.0)?;
+    Ok(config)
+}
+
+fn dadapt_lion(r: &mut Resolver) -> Result<DAdaptLionConfig, String> {
+    let d = DAdaptLionConfig::default();
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    let config = DAdaptLionConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        d0: r.float("d0", d.d0)?,
     };
     if r.flag("fsdp_in_use", false)? {
         return Err("fsdp_in_use = true: sharded runs are not replayed".into());
