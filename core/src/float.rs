@@ -55,6 +55,8 @@ pub trait Float:
     fn is_finite(self) -> bool;
     /// The larger of two values; NaN loses, as in IEEE `maxNum`.
     fn max(self, other: Self) -> Self;
+    /// The real cube root (libm's, the same bits on every target).
+    fn cbrt(self) -> Self;
 }
 
 impl Float for f32 {
@@ -90,6 +92,10 @@ impl Float for f32 {
     fn max(self, other: Self) -> Self {
         f32::max(self, other)
     }
+    #[inline(always)]
+    fn cbrt(self) -> Self {
+        libm::cbrtf(self)
+    }
 }
 
 impl Float for f64 {
@@ -122,6 +128,10 @@ impl Float for f64 {
     #[inline(always)]
     fn max(self, other: Self) -> Self {
         f64::max(self, other)
+    }
+    #[inline(always)]
+    fn cbrt(self) -> Self {
+        libm::cbrt(self)
     }
 }
 
