@@ -243,6 +243,10 @@ enum freestep_rule
      * D-Adaptation Lion (`freestep_dadapt_lion_init`).
      */
     FREESTEP_RULE_DADAPT_LION = 13,
+    /**
+     * D-Adaptation AdaGrad (`freestep_dadapt_adagrad_init`).
+     */
+    FREESTEP_RULE_DADAPT_ADAGRAD = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -760,6 +764,38 @@ typedef struct freestep_dadapt_lion_config {
 } freestep_dadapt_lion_config;
 
 /**
+ * Hyperparameters of D-Adaptation AdaGrad, as
+ * `dadaptation.DAdaptAdaGrad`'s arguments (`log_every` only logs there).
+ */
+typedef struct freestep_dadapt_adagrad_config {
+    /**
+     * Multiplier of the adapted step size, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * Momentum, in [0, 1) (default 0).
+     */
+    double momentum;
+    /**
+     * L2 penalty added to the gradient, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Added to the roots in the denominators, > 0 (default 1e-6).
+     */
+    double eps;
+    /**
+     * Initial estimate of d, > 0 (default 1e-6).
+     */
+    double d0;
+    /**
+     * Largest growth factor of d per step, > 0; infinity for none
+     * (default infinity).
+     */
+    double growth_rate;
+} freestep_dadapt_adagrad_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -946,6 +982,14 @@ freestep_status freestep_dadapt_sgd_default_config(struct freestep_dadapt_sgd_co
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_dadapt_lion_default_config(struct freestep_dadapt_lion_config *out);
+
+/**
+ * Writes `dadaptation.DAdaptAdaGrad`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_dadapt_adagrad_config`; NULL or
+ * a misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_dadapt_adagrad_default_config(struct freestep_dadapt_adagrad_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1295,6 +1339,35 @@ freestep_status freestep_dadapt_lion_init(struct freestep_optimizer *opt,
                                           size_t n_params,
                                           const struct freestep_group *groups,
                                           size_t n_groups);
+
+/**
+ * Initialises a D-Adaptation AdaGrad optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_dadapt_adagrad_init(struct freestep_optimizer *opt,
+                                             size_t opt_size,
+                                             const struct freestep_dadapt_adagrad_config *config,
+                                             freestep_precision precision,
+                                             size_t n_params,
+                                             const struct freestep_group *groups,
+                                             size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

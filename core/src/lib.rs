@@ -67,6 +67,7 @@ pub use optimizer::{Optimizer, Piece, PieceMut, UpdateRule};
 pub use reduce::Partial;
 pub use rules::adagrad::{Adagrad, AdagradConfig};
 pub use rules::adam::{Adam, AdamConfig};
+pub use rules::dadapt_adagrad::{DAdaptAdagrad, DAdaptAdagradConfig};
 pub use rules::dadapt_adam::{DAdaptAdam, DAdaptAdamConfig};
 pub use rules::dadapt_lion::{DAdaptLion, DAdaptLionConfig};
 pub use rules::dadapt_sgd::{DAdaptSgd, DAdaptSgdConfig};

@@ -31,6 +31,7 @@ impl Judged for Lion {}
 impl Judged for DAdaptAdam {}
 impl Judged for DAdaptSgd {}
 impl Judged for DAdaptLion {}
+impl Judged for DAdaptAdagrad {}
 impl Judged for Rmsprop {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
@@ -329,6 +330,19 @@ macro_rules! rows {
             // Not a convergence row there (rosenbrock_steps 0).
             rosenbrock: DAdaptLion::new(DAdaptLionConfig::default()),
             rosenbrock_steps: 0,
+        });
+        $check(Row {
+            name: "dadapt-adagrad-momentum",
+            quadratic_bar: 1e-4,
+            quadratic: DAdaptAdagrad::new(DAdaptAdagradConfig {
+                momentum: 0.9,
+                ..Default::default()
+            }),
+            rosenbrock: DAdaptAdagrad::new(DAdaptAdagradConfig {
+                momentum: 0.9,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 60_000,
         });
         let rmsprop = |lr, momentum, centered| {
             Rmsprop::new(RmspropConfig {

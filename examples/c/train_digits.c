@@ -668,6 +668,19 @@ static bool init_dadapt_lion(void)
     return true;
 }
 
+/* D-Adaptation AdaGrad: the reference's defaults. */
+static bool init_dadapt_adagrad(void)
+{
+    freestep_dadapt_adagrad_config c;
+    TRY(freestep_dadapt_adagrad_default_config(&c));
+    printf("config lr %g momentum %g weight_decay %g eps %g d0 %g\n", c.lr,
+           c.momentum, c.weight_decay, c.eps, c.d0);
+    base_lr = c.lr;
+    TRY(freestep_dadapt_adagrad_init(optimizer(), sizeof opt_memory, &c,
+                                     FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -688,6 +701,7 @@ static const rule rules[] = {
     {"dadapt-adam", init_dadapt_adam, false},
     {"dadapt-sgd", init_dadapt_sgd, false},
     {"dadapt-lion", init_dadapt_lion, false},
+    {"dadapt-adagrad", init_dadapt_adagrad, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -886,7 +900,7 @@ static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
-    "        dadapt-sgd, dadapt-lion\n"
+    "        dadapt-sgd, dadapt-lion, dadapt-adagrad\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -10,11 +10,11 @@ use core::mem::size_of;
 use core::ptr::addr_of;
 
 use freestep_core::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptLion,
-    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad,
-    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
-    MAX_GROUPS,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
+    DAdaptAdamConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Float, Group, Lion,
+    LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -289,6 +289,26 @@ pub struct freestep_dadapt_lion_config {
     pub weight_decay: f64,
     /// Initial estimate of d, > 0 (default 1e-6).
     pub d0: f64,
+}
+
+/// Hyperparameters of D-Adaptation AdaGrad, as
+/// `dadaptation.DAdaptAdaGrad`'s arguments (`log_every` only logs there).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_dadapt_adagrad_config {
+    /// Multiplier of the adapted step size, >= 0 (default 1).
+    pub lr: f64,
+    /// Momentum, in [0, 1) (default 0).
+    pub momentum: f64,
+    /// L2 penalty added to the gradient, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Added to the roots in the denominators, > 0 (default 1e-6).
+    pub eps: f64,
+    /// Initial estimate of d, > 0 (default 1e-6).
+    pub d0: f64,
+    /// Largest growth factor of d per step, > 0; infinity for none
+    /// (default infinity).
+    pub growth_rate: f64,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -842,6 +862,46 @@ impl Rule for DAdaptLion {
     }
 }
 
+impl freestep_dadapt_adagrad_config {
+    fn from_core(c: DAdaptAdagradConfig) -> Self {
+        Self {
+            lr: c.lr,
+            momentum: c.momentum,
+            weight_decay: c.weight_decay,
+            eps: c.eps,
+            d0: c.d0,
+            growth_rate: c.growth_rate,
+        }
+    }
+}
+
+impl Config for freestep_dadapt_adagrad_config {
+    type Rule = DAdaptAdagrad;
+    unsafe fn read(p: *const Self) -> DAdaptAdagrad {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            DAdaptAdagradConfig {
+                lr: field!(p, lr),
+                momentum: field!(p, momentum),
+                weight_decay: field!(p, weight_decay),
+                eps: field!(p, eps),
+                d0: field!(p, d0),
+                growth_rate: field!(p, growth_rate),
+            }
+        };
+        DAdaptAdagrad::new(c)
+    }
+}
+
+impl Rule for DAdaptAdagrad {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_DADAPT_ADAGRAD
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::DAdaptAdagrad(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1081,6 +1141,20 @@ pub extern "C" fn freestep_dadapt_lion_default_config(
     write_default(
         out,
         freestep_dadapt_lion_config::from_core(DAdaptLionConfig::default()),
+    )
+}
+
+/// Writes `dadaptation.DAdaptAdaGrad`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_dadapt_adagrad_config`; NULL or
+/// a misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_dadapt_adagrad_default_config(
+    out: *mut freestep_dadapt_adagrad_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_dadapt_adagrad_config::from_core(DAdaptAdagradConfig::default()),
     )
 }
 
@@ -1494,6 +1568,41 @@ pub unsafe extern "C" fn freestep_dadapt_lion_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_dadapt_lion_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a D-Adaptation AdaGrad optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_dadapt_adagrad_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_dadapt_adagrad_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -15,8 +15,8 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, DAdaptAdam, DAdaptLion, DAdaptSgd, Float, Lion, Madgrad, Optimizer, Partial,
-    Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptLion, DAdaptSgd, Float, Lion, Madgrad,
+    Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -100,6 +100,8 @@ pub enum freestep_rule {
     RULE_DADAPT_SGD = 12,
     /// D-Adaptation Lion (`freestep_dadapt_lion_init`).
     RULE_DADAPT_LION = 13,
+    /// D-Adaptation AdaGrad (`freestep_dadapt_adagrad_init`).
+    RULE_DADAPT_ADAGRAD = 14,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -199,6 +201,7 @@ pub(crate) enum Any<T: Float> {
     DAdaptAdam(Optimizer<T, DAdaptAdam>),
     DAdaptSgd(Optimizer<T, DAdaptSgd>),
     DAdaptLion(Optimizer<T, DAdaptLion>),
+    DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -217,6 +220,7 @@ macro_rules! each_rule {
             Any::DAdaptAdam($o) => $e,
             Any::DAdaptSgd($o) => $e,
             Any::DAdaptLion($o) => $e,
+            Any::DAdaptAdagrad($o) => $e,
         }
     };
 }

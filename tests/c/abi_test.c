@@ -683,6 +683,24 @@ static void test_adagrad_rmsprop(void)
     double lpp[2] = {1.0, 1.0}, lgg[2] = {-2.0, 0.5}, lss[4];
     OK(freestep_optimizer_step_f64(OPT(m), lpp, lgg, 2, lss, 4));
     CHECK(lpp[0] == 1.0 + 1e-6 && lpp[1] == 1.0 - 1e-6);
+
+    /*
+     * D-Adaptation AdaGrad's first step by hand: alpha = 1e-6 + g^2,
+     * s = d0 g, p = x0 - s / (sqrt(alpha) + eps), eps = 1e-6.
+     */
+    freestep_dadapt_adagrad_config dag;
+    OK(freestep_dadapt_adagrad_default_config(&dag));
+    CHECK(dag.lr == 1.0 && dag.momentum == 0.0 && dag.weight_decay == 0.0 &&
+          dag.eps == 1e-6 && dag.d0 == 1e-6 && isinf(dag.growth_rate));
+    OK(freestep_dadapt_adagrad_init(OPT(m), sizeof m.b, &dag, FREESTEP_F64, 1,
+                                    NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_DADAPT_ADAGRAD);
+    CHECK(state_len(OPT(m)) == 3);
+    double gp[1] = {2.0}, gg[1] = {3.0}, gs[3];
+    OK(freestep_optimizer_step_f64(OPT(m), gp, gg, 1, gs, 3));
+    CHECK(gs[0] == 1e-6 + 9.0 && gs[1] == 1e-6 * 3.0 && gs[2] == 2.0);
+    CHECK(gp[0] == 2.0 - 1e-6 * 3.0 / (sqrt(1e-6 + 9.0) + 1e-6));
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

@@ -99,6 +99,9 @@ OPTIMIZERS = {
     "dadapt-sgd": OptimizerInfo(
         "dadaptation.DAdaptSGD", "dadaptation", dadaptation.DAdaptSGD,
         scalar_keys=("d", "k", "numerator_weighted", "g0_norm")),
+    "dadapt-adagrad": OptimizerInfo(
+        "dadaptation.DAdaptAdaGrad", "dadaptation", dadaptation.DAdaptAdaGrad,
+        scalar_keys=("d", "k", "gsq_weighted", "sksq_weighted", "skl1")),
     "dadapt-lion": OptimizerInfo(
         "dadaptation.DAdaptLion", "dadaptation", dadaptation.DAdaptLion,
         scalar_keys=("d", "k", "numerator_weighted")),
@@ -223,6 +226,15 @@ CASES = [
     open_case("dadapt-sgd", "d0", d0=1e-3),
     open_case("dadapt-sgd", "lr", lr=0.5, momentum=0.5),
     closed_case("dadapt-sgd", "closed-loop", momentum=0.9),
+    # D-Adaptation AdaGrad: momentum, decay, eps, growth rate, zero first steps.
+    open_case("dadapt-adagrad", "default"),
+    open_case("dadapt-adagrad", "momentum", momentum=0.9),
+    open_case("dadapt-adagrad", "weight-decay", weight_decay=0.1),
+    open_case("dadapt-adagrad", "eps", eps=1e-3),
+    open_case("dadapt-adagrad", "growth-rate", growth_rate=1.05),
+    open_case("dadapt-adagrad", "d0", d0=1e-3),
+    zero_first_case("dadapt-adagrad"),
+    closed_case("dadapt-adagrad", "closed-loop", momentum=0.9),
     # D-Adaptation Lion: betas, decay, d0, and zero first gradients (sign 0).
     open_case("dadapt-lion", "default"),
     open_case("dadapt-lion", "weight-decay", weight_decay=0.1),

@@ -26,8 +26,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use freestep::{
-    Adagrad, Adam, DAdaptAdam, DAdaptLion, DAdaptSgd, Lion, Madgrad, Prodigy, Rmsprop,
-    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptLion, DAdaptSgd, Lion, Madgrad, Prodigy,
+    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -73,6 +73,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("dadapt-adam", per(DAdaptAdam::state_len(n))),
         ("dadapt-sgd", per(DAdaptSgd::state_len(n))),
         ("dadapt-lion", per(DAdaptLion::state_len(n))),
+        ("dadapt-adagrad", per(DAdaptAdagrad::state_len(n))),
     ]
 }
 

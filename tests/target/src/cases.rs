@@ -7,11 +7,11 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptLion,
-    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad,
-    MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
+    DAdaptAdamConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Error, Float,
+    Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
+    RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -29,11 +29,12 @@ pub enum Rule {
     DAdaptAdam(DAdaptAdamConfig),
     DAdaptSgd(DAdaptSgdConfig),
     DAdaptLion(DAdaptLionConfig),
+    DAdaptAdagrad(DAdaptAdagradConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 13] = [
+pub const RULE_NAMES: [&str; 14] = [
     "sgd",
     "adam",
     "adamw",
@@ -47,6 +48,7 @@ pub const RULE_NAMES: [&str; 13] = [
     "dadapt-adam",
     "dadapt-sgd",
     "dadapt-lion",
+    "dadapt-adagrad",
 ];
 
 impl Rule {
@@ -66,6 +68,7 @@ impl Rule {
             Rule::DAdaptAdam(_) => 10,
             Rule::DAdaptSgd(_) => 11,
             Rule::DAdaptLion(_) => 12,
+            Rule::DAdaptAdagrad(_) => 13,
         }
     }
 
@@ -84,6 +87,7 @@ impl Rule {
             Rule::DAdaptAdam(c) => job.run(DAdaptAdam::new(c)),
             Rule::DAdaptSgd(c) => job.run(DAdaptSgd::new(c)),
             Rule::DAdaptLion(c) => job.run(DAdaptLion::new(c)),
+            Rule::DAdaptAdagrad(c) => job.run(DAdaptAdagrad::new(c)),
         }
     }
 }
@@ -153,6 +157,9 @@ impl Weights for DAdaptSgd {
     lr_access!();
 }
 impl Weights for DAdaptLion {
+    lr_access!();
+}
+impl Weights for DAdaptAdagrad {
     lr_access!();
 }
 impl Weights for ScheduleFreeSgd {
@@ -225,7 +232,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 28] = [
+pub const CASES: [Case; 30] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -639,6 +646,32 @@ pub const CASES: [Case; 28] = [
             beta2: 0.95,
             weight_decay: 0.001,
             d0: 1e-2,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-adagrad",
+        rule: Rule::DAdaptAdagrad(DAdaptAdagradConfig {
+            lr: 1.0,
+            momentum: 0.0,
+            weight_decay: 0.0,
+            eps: 1e-6,
+            d0: 1e-6,
+            growth_rate: f64::INFINITY,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-adagrad-options-groups",
+        rule: Rule::DAdaptAdagrad(DAdaptAdagradConfig {
+            lr: 1.0,
+            momentum: 0.9,
+            weight_decay: 0.001,
+            eps: 1e-4,
+            d0: 1e-3,
+            growth_rate: 2.0,
         }),
         groups: &TWO_GROUPS,
         schedule: None,

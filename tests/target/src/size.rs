@@ -22,17 +22,18 @@
 mod bare;
 
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptLion,
-    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig,
-    Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
+    DAdaptAdamConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Lion, LionConfig,
+    Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 16] = [
+pub const RULES: [&str; 17] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -49,6 +50,7 @@ pub const RULES: [&str; 16] = [
     "dadapt-adam",
     "dadapt-sgd",
     "dadapt-lion",
+    "dadapt-adagrad",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -243,6 +245,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         15 => steps(
             DAdaptLion::new(DAdaptLionConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        16 => steps(
+            DAdaptAdagrad::new(DAdaptAdagradConfig::default()),
             n,
             count,
             bufs,

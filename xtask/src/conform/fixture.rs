@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 12] = [
+pub const IMPLEMENTED: [&str; 13] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
@@ -22,6 +22,7 @@ pub const IMPLEMENTED: [&str; 12] = [
     "dadapt-adam",
     "dadapt-sgd",
     "dadapt-lion",
+    "dadapt-adagrad",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",

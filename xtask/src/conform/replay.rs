@@ -3,8 +3,8 @@
 
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
-    Adagrad, Adam, DAdaptAdam, DAdaptLion, DAdaptSgd, Error, Float, Group, Madgrad, Optimizer,
-    Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptLion, DAdaptSgd, Error, Float, Group, Madgrad,
+    Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -109,6 +109,7 @@ enum Driver<T: Float> {
     DAdaptAdam(Optimizer<T, DAdaptAdam>),
     DAdaptSgd(Optimizer<T, DAdaptSgd>),
     DAdaptLion(Optimizer<T, DAdaptLion>),
+    DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
 }
 
 impl<T: Float> Driver<T> {
@@ -137,6 +138,9 @@ impl<T: Float> Driver<T> {
             Rule::DAdaptLion(c) => {
                 Self::DAdaptLion(Optimizer::with_groups(DAdaptLion::new(c), n, groups)?)
             }
+            Rule::DAdaptAdagrad(c) => {
+                Self::DAdaptAdagrad(Optimizer::with_groups(DAdaptAdagrad::new(c), n, groups)?)
+            }
         })
     }
 
@@ -153,6 +157,7 @@ impl<T: Float> Driver<T> {
             Self::DAdaptAdam(o) => o.state_len(),
             Self::DAdaptSgd(o) => o.state_len(),
             Self::DAdaptLion(o) => o.state_len(),
+            Self::DAdaptAdagrad(o) => o.state_len(),
         }
     }
 
@@ -169,6 +174,7 @@ impl<T: Float> Driver<T> {
             Self::DAdaptAdam(o) => o.step(params, grads, state),
             Self::DAdaptSgd(o) => o.step(params, grads, state),
             Self::DAdaptLion(o) => o.step(params, grads, state),
+            Self::DAdaptAdagrad(o) => o.step(params, grads, state),
         }
     }
 
@@ -210,6 +216,16 @@ impl<T: Float> Driver<T> {
                     ("d", Some(r.d())),
                     ("k", Some(r.k() as f64)),
                     ("numerator_weighted", Some(r.numerator_weighted())),
+                ]
+            }
+            Self::DAdaptAdagrad(o) => {
+                let r = o.rule();
+                vec![
+                    ("d", Some(r.d())),
+                    ("k", Some(r.k() as f64)),
+                    ("gsq_weighted", Some(r.gsq_weighted())),
+                    ("sksq_weighted", Some(r.sksq_weighted())),
+                    ("skl1", Some(r.skl1())),
                 ]
             }
             Self::DAdaptLion(o) => {

@@ -14,8 +14,9 @@
 use std::collections::BTreeSet;
 
 use freestep::{
-    AdagradConfig, AdamConfig, DAdaptAdamConfig, DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig,
-    ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+    AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptLionConfig,
+    DAdaptSgdConfig, MadgradConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -47,6 +48,8 @@ pub enum Rule {
     DAdaptSgd(DAdaptSgdConfig),
     /// `dadaptation.DAdaptLion`.
     DAdaptLion(DAdaptLionConfig),
+    /// `dadaptation.DAdaptAdaGrad`.
+    DAdaptAdagrad(DAdaptAdagradConfig),
 }
 
 impl Rule {
@@ -62,6 +65,7 @@ impl Rule {
             Rule::Madgrad(_) => &["k"],
             Rule::DAdaptAdam(_) | Rule::DAdaptLion(_) => &["d", "k", "numerator_weighted"],
             Rule::DAdaptSgd(_) => &["d", "k", "numerator_weighted", "g0_norm"],
+            Rule::DAdaptAdagrad(_) => &["d", "k", "gsq_weighted", "sksq_weighted", "skl1"],
             Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
@@ -92,6 +96,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "dadapt-adam" => Rule::DAdaptAdam(dadapt_adam(&mut r)?),
         "dadapt-sgd" => Rule::DAdaptSgd(dadapt_sgd(&mut r)?),
         "dadapt-lion" => Rule::DAdaptLion(dadapt_lion(&mut r)?),
+        "dadapt-adagrad" => Rule::DAdaptAdagrad(dadapt_adagrad(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -311,6 +316,26 @@ fn dadapt_lion(r: &mut Resolver) -> Result<DAdaptLionConfig, String> {
     r.counter("d", config.d0)?;
     r.counter("k", 0.0)?;
     r.counter("numerator_weighted", 0.0)?;
+    Ok(config)
+}
+
+fn dadapt_adagrad(r: &mut Resolver) -> Result<DAdaptAdagradConfig, String> {
+    let d = DAdaptAdagradConfig::default();
+    let config = DAdaptAdagradConfig {
+        lr: r.float("lr", d.lr)?,
+        momentum: r.float("momentum", d.momentum)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        eps: r.float("eps", d.eps)?,
+        d0: r.float("d0", d.d0)?,
+        growth_rate: r.float("growth_rate", d.growth_rate)?,
+    };
+    // Logging only: read and ignored.
+    r.float("log_every", 0.0)?;
+    r.counter("d", config.d0)?;
+    r.counter("k", 0.0)?;
+    for key in ["gsq_weighted", "sksq_weighted", "skl1"] {
+        r.counter(key, 0.0)?;
+    }
     Ok(config)
 }
 
