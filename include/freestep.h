@@ -247,6 +247,10 @@ enum freestep_rule
      * D-Adaptation AdaGrad (`freestep_dadapt_adagrad_init`).
      */
     FREESTEP_RULE_DADAPT_ADAGRAD = 14,
+    /**
+     * D-Adaptation Adan (`freestep_dadapt_adan_init`).
+     */
+    FREESTEP_RULE_DADAPT_ADAN = 15,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -796,6 +800,50 @@ typedef struct freestep_dadapt_adagrad_config {
 } freestep_dadapt_adagrad_config;
 
 /**
+ * Hyperparameters of D-Adaptation Adan, as `dadaptation.DAdaptAdan`'s
+ * arguments (`betas` as three fields; `log_every` only logs there).
+ */
+typedef struct freestep_dadapt_adan_config {
+    /**
+     * Multiplier of the adapted step size, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * Decay of the gradient average, in [0, 1) (default 0.98).
+     */
+    double beta1;
+    /**
+     * Decay of the gradient-difference average, in [0, 1) (default 0.92).
+     */
+    double beta2;
+    /**
+     * Decay of the second moment and of s, in [0, 1) (default 0.99).
+     */
+    double beta3;
+    /**
+     * Added to the denominator, > 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * Weight decay, >= 0 (default 0.02).
+     */
+    double weight_decay;
+    /**
+     * Initial estimate of d, > 0 (default 1e-6).
+     */
+    double d0;
+    /**
+     * Largest growth factor of d per step, > 0; infinity for none
+     * (default infinity).
+     */
+    double growth_rate;
+    /**
+     * Decay before the step instead of dividing after it (default false).
+     */
+    bool no_prox;
+} freestep_dadapt_adan_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -990,6 +1038,14 @@ freestep_status freestep_dadapt_lion_default_config(struct freestep_dadapt_lion_
  * a misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_dadapt_adagrad_default_config(struct freestep_dadapt_adagrad_config *out);
+
+/**
+ * Writes `dadaptation.DAdaptAdan`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_dadapt_adan_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_dadapt_adan_default_config(struct freestep_dadapt_adan_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1368,6 +1424,35 @@ freestep_status freestep_dadapt_adagrad_init(struct freestep_optimizer *opt,
                                              size_t n_params,
                                              const struct freestep_group *groups,
                                              size_t n_groups);
+
+/**
+ * Initialises a D-Adaptation Adan optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_dadapt_adan_init(struct freestep_optimizer *opt,
+                                          size_t opt_size,
+                                          const struct freestep_dadapt_adan_config *config,
+                                          freestep_precision precision,
+                                          size_t n_params,
+                                          const struct freestep_group *groups,
+                                          size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

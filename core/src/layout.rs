@@ -42,7 +42,7 @@ pub const TILE: usize = 256;
 pub const MAX_GROUPS: usize = 16;
 
 /// The most dense state sections any rule uses.
-pub(crate) const MAX_DENSE: usize = 4;
+pub(crate) const MAX_DENSE: usize = 5;
 /// The most sampled state sections any rule uses.
 pub(crate) const MAX_SAMPLED: usize = 2;
 

@@ -69,6 +69,7 @@ pub use rules::adagrad::{Adagrad, AdagradConfig};
 pub use rules::adam::{Adam, AdamConfig};
 pub use rules::dadapt_adagrad::{DAdaptAdagrad, DAdaptAdagradConfig};
 pub use rules::dadapt_adam::{DAdaptAdam, DAdaptAdamConfig};
+pub use rules::dadapt_adan::{DAdaptAdan, DAdaptAdanConfig};
 pub use rules::dadapt_lion::{DAdaptLion, DAdaptLionConfig};
 pub use rules::dadapt_sgd::{DAdaptSgd, DAdaptSgdConfig};
 pub use rules::lion::{Lion, LionConfig};

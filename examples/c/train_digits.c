@@ -84,11 +84,11 @@
  * The optimizer object and its state. The object's real size and alignment
  * are known only at run time, so the block takes the header's bounds for
  * every target (and init refuses a block that is too small). The state
- * length is checked at run time against this capacity: four values per
- * parameter is the most any rule needs (Prodigy). Static arrays start
- * zeroed, which is all the state needs before the first step.
+ * length is checked at run time against this capacity: five values per
+ * parameter is the most any rule needs (D-Adaptation Adan). Static arrays
+ * start zeroed, which is all the state needs before the first step.
  */
-#define STATE_CAPACITY (4 * N_PARAMS)
+#define STATE_CAPACITY (5 * N_PARAMS)
 
 static alignas(FREESTEP_OPTIMIZER_MAX_ALIGN) unsigned char
     opt_memory[FREESTEP_OPTIMIZER_MAX_SIZE];
@@ -681,6 +681,21 @@ static bool init_dadapt_adagrad(void)
     return true;
 }
 
+/* D-Adaptation Adan: the reference's defaults (weight decay 0.02). */
+static bool init_dadapt_adan(void)
+{
+    freestep_dadapt_adan_config c;
+    TRY(freestep_dadapt_adan_default_config(&c));
+    printf("config lr %g beta1 %g beta2 %g beta3 %g eps %g weight_decay %g "
+           "d0 %g no_prox %d\n",
+           c.lr, c.beta1, c.beta2, c.beta3, c.eps, c.weight_decay, c.d0,
+           (int)c.no_prox);
+    base_lr = c.lr;
+    TRY(freestep_dadapt_adan_init(optimizer(), sizeof opt_memory, &c,
+                                  FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -702,6 +717,7 @@ static const rule rules[] = {
     {"dadapt-sgd", init_dadapt_sgd, false},
     {"dadapt-lion", init_dadapt_lion, false},
     {"dadapt-adagrad", init_dadapt_adagrad, false},
+    {"dadapt-adan", init_dadapt_adan, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -900,7 +916,7 @@ static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
-    "        dadapt-sgd, dadapt-lion, dadapt-adagrad\n"
+    "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -11,10 +11,10 @@ use core::ptr::addr_of;
 
 use freestep_core::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
-    DAdaptAdamConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Float, Group, Lion,
-    LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule, MAX_GROUPS,
+    DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
+    DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy,
+    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -309,6 +309,32 @@ pub struct freestep_dadapt_adagrad_config {
     /// Largest growth factor of d per step, > 0; infinity for none
     /// (default infinity).
     pub growth_rate: f64,
+}
+
+/// Hyperparameters of D-Adaptation Adan, as `dadaptation.DAdaptAdan`'s
+/// arguments (`betas` as three fields; `log_every` only logs there).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_dadapt_adan_config {
+    /// Multiplier of the adapted step size, >= 0 (default 1).
+    pub lr: f64,
+    /// Decay of the gradient average, in [0, 1) (default 0.98).
+    pub beta1: f64,
+    /// Decay of the gradient-difference average, in [0, 1) (default 0.92).
+    pub beta2: f64,
+    /// Decay of the second moment and of s, in [0, 1) (default 0.99).
+    pub beta3: f64,
+    /// Added to the denominator, > 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay, >= 0 (default 0.02).
+    pub weight_decay: f64,
+    /// Initial estimate of d, > 0 (default 1e-6).
+    pub d0: f64,
+    /// Largest growth factor of d per step, > 0; infinity for none
+    /// (default infinity).
+    pub growth_rate: f64,
+    /// Decay before the step instead of dividing after it (default false).
+    pub no_prox: bool,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -902,6 +928,53 @@ impl Rule for DAdaptAdagrad {
     }
 }
 
+impl freestep_dadapt_adan_config {
+    fn from_core(c: DAdaptAdanConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            beta3: c.beta3,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            d0: c.d0,
+            growth_rate: c.growth_rate,
+            no_prox: c.no_prox,
+        }
+    }
+}
+
+impl Config for freestep_dadapt_adan_config {
+    type Rule = DAdaptAdan;
+    unsafe fn read(p: *const Self) -> DAdaptAdan {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            DAdaptAdanConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                beta3: field!(p, beta3),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                d0: field!(p, d0),
+                growth_rate: field!(p, growth_rate),
+                no_prox: flag!(p, no_prox),
+            }
+        };
+        DAdaptAdan::new(c)
+    }
+}
+
+impl Rule for DAdaptAdan {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_DADAPT_ADAN
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::DAdaptAdan(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1155,6 +1228,20 @@ pub extern "C" fn freestep_dadapt_adagrad_default_config(
     write_default(
         out,
         freestep_dadapt_adagrad_config::from_core(DAdaptAdagradConfig::default()),
+    )
+}
+
+/// Writes `dadaptation.DAdaptAdan`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_dadapt_adan_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_dadapt_adan_default_config(
+    out: *mut freestep_dadapt_adan_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_dadapt_adan_config::from_core(DAdaptAdanConfig::default()),
     )
 }
 
@@ -1603,6 +1690,41 @@ pub unsafe extern "C" fn freestep_dadapt_adagrad_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_dadapt_adagrad_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a D-Adaptation Adan optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_dadapt_adan_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_dadapt_adan_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

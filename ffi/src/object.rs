@@ -15,8 +15,8 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptLion, DAdaptSgd, Float, Lion, Madgrad,
-    Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
+    Madgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -102,6 +102,8 @@ pub enum freestep_rule {
     RULE_DADAPT_LION = 13,
     /// D-Adaptation AdaGrad (`freestep_dadapt_adagrad_init`).
     RULE_DADAPT_ADAGRAD = 14,
+    /// D-Adaptation Adan (`freestep_dadapt_adan_init`).
+    RULE_DADAPT_ADAN = 15,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -202,6 +204,7 @@ pub(crate) enum Any<T: Float> {
     DAdaptSgd(Optimizer<T, DAdaptSgd>),
     DAdaptLion(Optimizer<T, DAdaptLion>),
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
+    DAdaptAdan(Optimizer<T, DAdaptAdan>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -221,6 +224,7 @@ macro_rules! each_rule {
             Any::DAdaptSgd($o) => $e,
             Any::DAdaptLion($o) => $e,
             Any::DAdaptAdagrad($o) => $e,
+            Any::DAdaptAdan($o) => $e,
         }
     };
 }

@@ -701,6 +701,28 @@ static void test_adagrad_rmsprop(void)
     OK(freestep_optimizer_step_f64(OPT(m), gp, gg, 1, gs, 3));
     CHECK(gs[0] == 1e-6 + 9.0 && gs[1] == 1e-6 * 3.0 && gs[2] == 2.0);
     CHECK(gp[0] == 2.0 - 1e-6 * 3.0 / (sqrt(1e-6 + 9.0) + 1e-6));
+
+    /*
+     * D-Adaptation Adan's first step by hand, without decay: the gradient
+     * difference is 0, m = d0 (1 - 0.98) g, v = (1 - 0.99) g^2, so
+     * p -= m / (sqrt(v) + eps).
+     */
+    freestep_dadapt_adan_config dn;
+    OK(freestep_dadapt_adan_default_config(&dn));
+    CHECK(dn.lr == 1.0 && dn.beta1 == 0.98 && dn.beta2 == 0.92 &&
+          dn.beta3 == 0.99 && dn.eps == 1e-8 && dn.weight_decay == 0.02 &&
+          dn.d0 == 1e-6 && isinf(dn.growth_rate) && !dn.no_prox);
+    dn.weight_decay = 0.0;
+    OK(freestep_dadapt_adan_init(OPT(m), sizeof m.b, &dn, FREESTEP_F64, 1, NULL,
+                                 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_DADAPT_ADAN);
+    CHECK(state_len(OPT(m)) == 5);
+    double np_[1] = {1.0}, ng[1] = {4.0}, ns[5];
+    OK(freestep_optimizer_step_f64(OPT(m), np_, ng, 1, ns, 5));
+    double nm = 1e-6 * (1.0 - 0.98) * 4.0;
+    double nv = (1.0 - 0.99) * 16.0;
+    CHECK(np_[0] == 1.0 - nm / (sqrt(nv) + 1e-8));
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

@@ -99,6 +99,9 @@ OPTIMIZERS = {
     "dadapt-sgd": OptimizerInfo(
         "dadaptation.DAdaptSGD", "dadaptation", dadaptation.DAdaptSGD,
         scalar_keys=("d", "k", "numerator_weighted", "g0_norm")),
+    "dadapt-adan": OptimizerInfo(
+        "dadaptation.DAdaptAdan", "dadaptation", dadaptation.DAdaptAdan,
+        scalar_keys=("d", "k", "gsq_weighted")),
     "dadapt-adagrad": OptimizerInfo(
         "dadaptation.DAdaptAdaGrad", "dadaptation", dadaptation.DAdaptAdaGrad,
         scalar_keys=("d", "k", "gsq_weighted", "sksq_weighted", "skl1")),
@@ -226,6 +229,15 @@ CASES = [
     open_case("dadapt-sgd", "d0", d0=1e-3),
     open_case("dadapt-sgd", "lr", lr=0.5, momentum=0.5),
     closed_case("dadapt-sgd", "closed-loop", momentum=0.9),
+    # D-Adaptation Adan: proximal and plain decay, betas, growth, zero first steps.
+    open_case("dadapt-adan", "default"),
+    open_case("dadapt-adan", "no-prox", no_prox=True),
+    open_case("dadapt-adan", "no-decay", weight_decay=0.0),
+    open_case("dadapt-adan", "betas", betas=(0.9, 0.9, 0.95)),
+    open_case("dadapt-adan", "growth-rate", growth_rate=1.05),
+    open_case("dadapt-adan", "d0", d0=1e-3),
+    zero_first_case("dadapt-adan"),
+    closed_case("dadapt-adan", "closed-loop"),
     # D-Adaptation AdaGrad: momentum, decay, eps, growth rate, zero first steps.
     open_case("dadapt-adagrad", "default"),
     open_case("dadapt-adagrad", "momentum", momentum=0.9),

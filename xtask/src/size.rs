@@ -26,8 +26,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use freestep::{
-    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptLion, DAdaptSgd, Lion, Madgrad, Prodigy,
-    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Lion, Madgrad,
+    Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -74,6 +74,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("dadapt-sgd", per(DAdaptSgd::state_len(n))),
         ("dadapt-lion", per(DAdaptLion::state_len(n))),
         ("dadapt-adagrad", per(DAdaptAdagrad::state_len(n))),
+        ("dadapt-adan", per(DAdaptAdan::state_len(n))),
     ]
 }
 

@@ -8,6 +8,7 @@ pub mod adagrad;
 pub mod adam;
 pub mod dadapt_adagrad;
 pub mod dadapt_adam;
+pub mod dadapt_adan;
 pub mod dadapt_lion;
 pub mod dadapt_sgd;
 pub mod lion;

@@ -8,10 +8,10 @@
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
-    DAdaptAdamConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Error, Float,
-    Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
-    RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
+    DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer,
+    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -30,11 +30,12 @@ pub enum Rule {
     DAdaptSgd(DAdaptSgdConfig),
     DAdaptLion(DAdaptLionConfig),
     DAdaptAdagrad(DAdaptAdagradConfig),
+    DAdaptAdan(DAdaptAdanConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 14] = [
+pub const RULE_NAMES: [&str; 15] = [
     "sgd",
     "adam",
     "adamw",
@@ -49,6 +50,7 @@ pub const RULE_NAMES: [&str; 14] = [
     "dadapt-sgd",
     "dadapt-lion",
     "dadapt-adagrad",
+    "dadapt-adan",
 ];
 
 impl Rule {
@@ -69,6 +71,7 @@ impl Rule {
             Rule::DAdaptSgd(_) => 11,
             Rule::DAdaptLion(_) => 12,
             Rule::DAdaptAdagrad(_) => 13,
+            Rule::DAdaptAdan(_) => 14,
         }
     }
 
@@ -88,6 +91,7 @@ impl Rule {
             Rule::DAdaptSgd(c) => job.run(DAdaptSgd::new(c)),
             Rule::DAdaptLion(c) => job.run(DAdaptLion::new(c)),
             Rule::DAdaptAdagrad(c) => job.run(DAdaptAdagrad::new(c)),
+            Rule::DAdaptAdan(c) => job.run(DAdaptAdan::new(c)),
         }
     }
 }
@@ -162,6 +166,9 @@ impl Weights for DAdaptLion {
 impl Weights for DAdaptAdagrad {
     lr_access!();
 }
+impl Weights for DAdaptAdan {
+    lr_access!();
+}
 impl Weights for ScheduleFreeSgd {
     lr_access!();
     fn eval_weights<T: Float>(
@@ -232,7 +239,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 30] = [
+pub const CASES: [Case; 32] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -670,6 +677,38 @@ pub const CASES: [Case; 30] = [
             momentum: 0.9,
             weight_decay: 0.001,
             eps: 1e-4,
+            d0: 1e-3,
+            growth_rate: 2.0,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-adan",
+        rule: Rule::DAdaptAdan(DAdaptAdanConfig {
+            lr: 0.5,
+            beta1: 0.98,
+            beta2: 0.92,
+            beta3: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.02,
+            no_prox: false,
+            d0: 1e-6,
+            growth_rate: f64::INFINITY,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "dadapt-adan-no-prox-groups",
+        rule: Rule::DAdaptAdan(DAdaptAdanConfig {
+            lr: 0.3,
+            beta1: 0.9,
+            beta2: 0.9,
+            beta3: 0.95,
+            eps: 1e-8,
+            weight_decay: 0.01,
+            no_prox: true,
             d0: 1e-3,
             growth_rate: 2.0,
         }),

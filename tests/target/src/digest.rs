@@ -14,9 +14,10 @@ use crate::cases::{self, Case, Job, Weights, CASES};
 use crate::problem::{Fnv, Problem, N, STEPS};
 use crate::report::{Failure, Report};
 
-/// State capacity: four values per parameter (Prodigy, the largest) plus a
-/// few sampled values more, which slices rounded up per group can need.
-pub const STATE_CAP: usize = 4 * N + 2 * freestep::MAX_GROUPS;
+/// State capacity: five values per parameter (D-Adaptation Adan, the
+/// largest) plus a few sampled values more, which slices rounded up per
+/// group can need.
+pub const STATE_CAP: usize = 5 * N + 2 * freestep::MAX_GROUPS;
 
 /// The seed of the fixed problem, and the weight of its nonlinear term.
 pub const SEED: u64 = 0x5eed_f00d;

@@ -16,9 +16,9 @@ use crate::report::{Failure, Report};
 /// The f64 bar of `cargo xtask conform`.
 pub const TOLERANCE: f64 = 1e-9;
 
-/// Four state values per parameter, plus the sampled values that slices
+/// Five state values per parameter, plus the sampled values that slices
 /// rounded up per tensor can add.
-const STATE_CAP: usize = 4 * MAX_DIM + 2 * MAX_GROUPS;
+const STATE_CAP: usize = 5 * MAX_DIM + 2 * MAX_GROUPS;
 
 pub fn run<W: Write>(report: &mut Report<W>) {
     for fixture in &FIXTURES {

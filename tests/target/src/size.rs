@@ -23,17 +23,17 @@ mod bare;
 
 use freestep::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
-    DAdaptAdamConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Lion, LionConfig,
-    Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule,
+    DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
+    DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig,
+    Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 17] = [
+pub const RULES: [&str; 18] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -51,6 +51,7 @@ pub const RULES: [&str; 17] = [
     "dadapt-sgd",
     "dadapt-lion",
     "dadapt-adagrad",
+    "dadapt-adan",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -87,9 +88,9 @@ const fn same(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// State for [`N_MAX`] parameters of the largest rule (Prodigy: four
-/// values per parameter).
-const STATE_MAX: usize = 4 * N_MAX;
+/// State for [`N_MAX`] parameters of the largest rule (D-Adaptation Adan:
+/// five values per parameter).
+const STATE_MAX: usize = 5 * N_MAX;
 
 /// Steps one rule. Returns `None` when a step was refused, else the stack
 /// the steps used (0 unless `measure`).
@@ -252,6 +253,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         16 => steps(
             DAdaptAdagrad::new(DAdaptAdagradConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        17 => steps(
+            DAdaptAdan::new(DAdaptAdanConfig::default()),
             n,
             count,
             bufs,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 13] = [
+pub const IMPLEMENTED: [&str; 14] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
@@ -23,6 +23,7 @@ pub const IMPLEMENTED: [&str; 13] = [
     "dadapt-sgd",
     "dadapt-lion",
     "dadapt-adagrad",
+    "dadapt-adan",
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",

@@ -3,8 +3,8 @@
 
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
-    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptLion, DAdaptSgd, Error, Float, Group, Madgrad,
-    Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Error, Float,
+    Group, Madgrad, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -110,6 +110,7 @@ enum Driver<T: Float> {
     DAdaptSgd(Optimizer<T, DAdaptSgd>),
     DAdaptLion(Optimizer<T, DAdaptLion>),
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
+    DAdaptAdan(Optimizer<T, DAdaptAdan>),
 }
 
 impl<T: Float> Driver<T> {
@@ -141,6 +142,9 @@ impl<T: Float> Driver<T> {
             Rule::DAdaptAdagrad(c) => {
                 Self::DAdaptAdagrad(Optimizer::with_groups(DAdaptAdagrad::new(c), n, groups)?)
             }
+            Rule::DAdaptAdan(c) => {
+                Self::DAdaptAdan(Optimizer::with_groups(DAdaptAdan::new(c), n, groups)?)
+            }
         })
     }
 
@@ -158,6 +162,7 @@ impl<T: Float> Driver<T> {
             Self::DAdaptSgd(o) => o.state_len(),
             Self::DAdaptLion(o) => o.state_len(),
             Self::DAdaptAdagrad(o) => o.state_len(),
+            Self::DAdaptAdan(o) => o.state_len(),
         }
     }
 
@@ -175,6 +180,7 @@ impl<T: Float> Driver<T> {
             Self::DAdaptSgd(o) => o.step(params, grads, state),
             Self::DAdaptLion(o) => o.step(params, grads, state),
             Self::DAdaptAdagrad(o) => o.step(params, grads, state),
+            Self::DAdaptAdan(o) => o.step(params, grads, state),
         }
     }
 
@@ -216,6 +222,14 @@ impl<T: Float> Driver<T> {
                     ("d", Some(r.d())),
                     ("k", Some(r.k() as f64)),
                     ("numerator_weighted", Some(r.numerator_weighted())),
+                ]
+            }
+            Self::DAdaptAdan(o) => {
+                let r = o.rule();
+                vec![
+                    ("d", Some(r.d())),
+                    ("k", Some(r.k() as f64)),
+                    ("gsq_weighted", Some(r.gsq_weighted())),
                 ]
             }
             Self::DAdaptAdagrad(o) => {

@@ -14,9 +14,9 @@
 use std::collections::BTreeSet;
 
 use freestep::{
-    AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptLionConfig,
-    DAdaptSgdConfig, MadgradConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgdConfig, SgdConfig,
+    AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptAdanConfig,
+    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, ProdigyConfig, RmspropConfig,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -50,6 +50,8 @@ pub enum Rule {
     DAdaptLion(DAdaptLionConfig),
     /// `dadaptation.DAdaptAdaGrad`.
     DAdaptAdagrad(DAdaptAdagradConfig),
+    /// `dadaptation.DAdaptAdan`.
+    DAdaptAdan(DAdaptAdanConfig),
 }
 
 impl Rule {
@@ -66,6 +68,7 @@ impl Rule {
             Rule::DAdaptAdam(_) | Rule::DAdaptLion(_) => &["d", "k", "numerator_weighted"],
             Rule::DAdaptSgd(_) => &["d", "k", "numerator_weighted", "g0_norm"],
             Rule::DAdaptAdagrad(_) => &["d", "k", "gsq_weighted", "sksq_weighted", "skl1"],
+            Rule::DAdaptAdan(_) => &["d", "k", "gsq_weighted"],
             Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
@@ -97,6 +100,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "dadapt-sgd" => Rule::DAdaptSgd(dadapt_sgd(&mut r)?),
         "dadapt-lion" => Rule::DAdaptLion(dadapt_lion(&mut r)?),
         "dadapt-adagrad" => Rule::DAdaptAdagrad(dadapt_adagrad(&mut r)?),
+        "dadapt-adan" => Rule::DAdaptAdan(dadapt_adan(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -339,6 +343,28 @@ fn dadapt_adagrad(r: &mut Resolver) -> Result<DAdaptAdagradConfig, String> {
     Ok(config)
 }
 
+fn dadapt_adan(r: &mut Resolver) -> Result<DAdaptAdanConfig, String> {
+    let d = DAdaptAdanConfig::default();
+    let [beta1, beta2, beta3] = r.three_betas([d.beta1, d.beta2, d.beta3])?;
+    let config = DAdaptAdanConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        beta3,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        no_prox: r.flag("no_prox", d.no_prox)?,
+        d0: r.float("d0", d.d0)?,
+        growth_rate: r.float("growth_rate", d.growth_rate)?,
+    };
+    // Logging only: read and ignored.
+    r.float("log_every", 0.0)?;
+    r.counter("d", config.d0)?;
+    r.counter("k", 0.0)?;
+    r.counter("gsq_weighted", 0.0)?;
+    Ok(config)
+}
+
 /// Looks values up in the keyword arguments and the group, and remembers
 /// which keys were used so that [`Resolver::finish`] can refuse the rest.
 struct Resolver<'a> {
@@ -430,6 +456,21 @@ impl<'a> Resolver<'a> {
         match json::array(v, "betas")? {
             [b1, b2] => Ok((json::number(b1, "betas[0]")?, json::number(b2, "betas[1]")?)),
             other => Err(format!("`betas` has {} values, expected 2", other.len())),
+        }
+    }
+
+    /// Adan's three betas.
+    fn three_betas(&mut self, default: [f64; 3]) -> Result<[f64; 3], String> {
+        let Some(v) = self.value("betas")? else {
+            return Ok(default);
+        };
+        match json::array(v, "betas")? {
+            [b1, b2, b3] => Ok([
+                json::number(b1, "betas[0]")?,
+                json::number(b2, "betas[1]")?,
+                json::number(b3, "betas[2]")?,
+            ]),
+            other => Err(format!("`betas` has {} values, expected 3", other.len())),
         }
     }
 
