@@ -251,6 +251,10 @@ enum freestep_rule
      * D-Adaptation Adan (`freestep_dadapt_adan_init`).
      */
     FREESTEP_RULE_DADAPT_ADAN = 15,
+    /**
+     * Mirror MADGRAD (`freestep_mirror_madgrad_init`).
+     */
+    FREESTEP_RULE_MIRROR_MADGRAD = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -641,6 +645,34 @@ typedef struct freestep_madgrad_config {
 } freestep_madgrad_config;
 
 /**
+ * Hyperparameters of Mirror MADGRAD, as `madgrad.MirrorMADGRAD`'s
+ * arguments.
+ */
+typedef struct freestep_mirror_madgrad_config {
+    /**
+     * Learning rate, >= 0 (default 1e-2); like the reference, a step uses
+     * `lr + eps` when `lr` is not 0.
+     */
+    double lr;
+    /**
+     * Momentum, in [0, 1) (default 0.9).
+     */
+    double momentum;
+    /**
+     * Weight decay, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Added to the cube root, >= 0 (default 0).
+     */
+    double eps;
+    /**
+     * Decoupled decay, applied to z (default false).
+     */
+    bool decouple_decay;
+} freestep_mirror_madgrad_config;
+
+/**
  * Hyperparameters of Lion, with the names and defaults of its paper
  * (Chen et al., arXiv 2302.06675).
  */
@@ -1000,6 +1032,14 @@ freestep_status freestep_rmsprop_default_config(struct freestep_rmsprop_config *
 freestep_status freestep_madgrad_default_config(struct freestep_madgrad_config *out);
 
 /**
+ * Writes `madgrad.MirrorMADGRAD`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_mirror_madgrad_config`; NULL or
+ * a misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_mirror_madgrad_default_config(struct freestep_mirror_madgrad_config *out);
+
+/**
  * Writes the Lion paper's defaults into `*out`.
  *
  * `out` must point to a writable `freestep_lion_config`; NULL or a
@@ -1279,6 +1319,35 @@ freestep_status freestep_madgrad_init(struct freestep_optimizer *opt,
                                       size_t n_params,
                                       const struct freestep_group *groups,
                                       size_t n_groups);
+
+/**
+ * Initialises a Mirror MADGRAD optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_mirror_madgrad_init(struct freestep_optimizer *opt,
+                                             size_t opt_size,
+                                             const struct freestep_mirror_madgrad_config *config,
+                                             freestep_precision precision,
+                                             size_t n_params,
+                                             const struct freestep_group *groups,
+                                             size_t n_groups);
 
 /**
  * Initialises a Lion optimizer in the caller's block `opt`.

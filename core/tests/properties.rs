@@ -27,6 +27,7 @@ impl Judged for Adam {}
 impl Judged for Prodigy {}
 impl Judged for Adagrad {}
 impl Judged for Madgrad {}
+impl Judged for MirrorMadgrad {}
 impl Judged for Lion {}
 impl Judged for DAdaptAdam {}
 impl Judged for DAdaptSgd {}
@@ -359,6 +360,19 @@ macro_rules! rows {
             rosenbrock: DAdaptAdan::new(DAdaptAdanConfig {
                 lr: 0.1,
                 weight_decay: 0.0,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 40_000,
+        });
+        $check(Row {
+            name: "mirror-madgrad",
+            quadratic_bar: 1e-4,
+            quadratic: MirrorMadgrad::new(MirrorMadgradConfig {
+                lr: 0.05,
+                ..Default::default()
+            }),
+            rosenbrock: MirrorMadgrad::new(MirrorMadgradConfig {
+                lr: 0.005,
                 ..Default::default()
             }),
             rosenbrock_steps: 40_000,

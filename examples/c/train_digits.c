@@ -696,6 +696,19 @@ static bool init_dadapt_adan(void)
     return true;
 }
 
+/* Mirror MADGRAD: the reference's defaults (lr 1e-2, momentum 0.9, eps 0). */
+static bool init_mirror_madgrad(void)
+{
+    freestep_mirror_madgrad_config c;
+    TRY(freestep_mirror_madgrad_default_config(&c));
+    printf("config lr %g momentum %g weight_decay %g eps %g decouple_decay %d\n",
+           c.lr, c.momentum, c.weight_decay, c.eps, (int)c.decouple_decay);
+    base_lr = c.lr;
+    TRY(freestep_mirror_madgrad_init(optimizer(), sizeof opt_memory, &c,
+                                     FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -718,6 +731,7 @@ static const rule rules[] = {
     {"dadapt-lion", init_dadapt_lion, false},
     {"dadapt-adagrad", init_dadapt_adagrad, false},
     {"dadapt-adan", init_dadapt_adan, false},
+    {"mirror-madgrad", init_mirror_madgrad, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -916,7 +930,8 @@ static const char usage[] =
     "usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]\n"
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
-    "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan\n"
+    "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
+    "        mirror-madgrad\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -12,9 +12,10 @@ use core::ptr::addr_of;
 use freestep_core::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
-    DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy,
-    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
+    DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
+    MirrorMadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -209,6 +210,24 @@ pub struct freestep_madgrad_config {
     /// Added to the cube root, >= 0 (default 1e-6).
     pub eps: f64,
     /// AdamW-style decoupled decay (default false).
+    pub decouple_decay: bool,
+}
+
+/// Hyperparameters of Mirror MADGRAD, as `madgrad.MirrorMADGRAD`'s
+/// arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_mirror_madgrad_config {
+    /// Learning rate, >= 0 (default 1e-2); like the reference, a step uses
+    /// `lr + eps` when `lr` is not 0.
+    pub lr: f64,
+    /// Momentum, in [0, 1) (default 0.9).
+    pub momentum: f64,
+    /// Weight decay, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Added to the cube root, >= 0 (default 0).
+    pub eps: f64,
+    /// Decoupled decay, applied to z (default false).
     pub decouple_decay: bool,
 }
 
@@ -726,6 +745,45 @@ impl Rule for Madgrad {
     }
 }
 
+impl freestep_mirror_madgrad_config {
+    fn from_core(c: MirrorMadgradConfig) -> Self {
+        Self {
+            lr: c.lr,
+            momentum: c.momentum,
+            weight_decay: c.weight_decay,
+            eps: c.eps,
+            decouple_decay: c.decouple_decay,
+        }
+    }
+}
+
+impl Config for freestep_mirror_madgrad_config {
+    type Rule = MirrorMadgrad;
+    unsafe fn read(p: *const Self) -> MirrorMadgrad {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            MirrorMadgradConfig {
+                lr: field!(p, lr),
+                momentum: field!(p, momentum),
+                weight_decay: field!(p, weight_decay),
+                eps: field!(p, eps),
+                decouple_decay: flag!(p, decouple_decay),
+            }
+        };
+        MirrorMadgrad::new(c)
+    }
+}
+
+impl Rule for MirrorMadgrad {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_MIRROR_MADGRAD
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::MirrorMadgrad(opt)
+    }
+}
+
 impl freestep_lion_config {
     fn from_core(c: LionConfig) -> Self {
         Self {
@@ -1166,6 +1224,20 @@ pub extern "C" fn freestep_madgrad_default_config(
     )
 }
 
+/// Writes `madgrad.MirrorMADGRAD`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_mirror_madgrad_config`; NULL or
+/// a misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_mirror_madgrad_default_config(
+    out: *mut freestep_mirror_madgrad_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_mirror_madgrad_config::from_core(MirrorMadgradConfig::default()),
+    )
+}
+
 /// Writes the Lion paper's defaults into `*out`.
 ///
 /// `out` must point to a writable `freestep_lion_config`; NULL or a
@@ -1515,6 +1587,41 @@ pub unsafe extern "C" fn freestep_madgrad_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_madgrad_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Mirror MADGRAD optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_mirror_madgrad_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_mirror_madgrad_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -16,7 +16,8 @@ use core::mem::{align_of, size_of};
 
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
-    Madgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Madgrad, MirrorMadgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -104,6 +105,8 @@ pub enum freestep_rule {
     RULE_DADAPT_ADAGRAD = 14,
     /// D-Adaptation Adan (`freestep_dadapt_adan_init`).
     RULE_DADAPT_ADAN = 15,
+    /// Mirror MADGRAD (`freestep_mirror_madgrad_init`).
+    RULE_MIRROR_MADGRAD = 16,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -205,6 +208,7 @@ pub(crate) enum Any<T: Float> {
     DAdaptLion(Optimizer<T, DAdaptLion>),
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
+    MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -225,6 +229,7 @@ macro_rules! each_rule {
             Any::DAdaptLion($o) => $e,
             Any::DAdaptAdagrad($o) => $e,
             Any::DAdaptAdan($o) => $e,
+            Any::MirrorMadgrad($o) => $e,
         }
     };
 }

@@ -599,6 +599,22 @@ static void test_adagrad_rmsprop(void)
     CHECK(freestep_madgrad_init(OPT(m), sizeof m.b, &d, FREESTEP_F64, 1, NULL,
                                 0) == FREESTEP_INVALID_HYPERPARAMETER);
 
+    /* Mirror MADGRAD, k = 0 by hand: nu = g^2, z = 1 - lr g / cbrt(g^2). */
+    freestep_mirror_madgrad_config mm;
+    OK(freestep_mirror_madgrad_default_config(&mm));
+    CHECK(mm.lr == 1e-2 && mm.momentum == 0.9 && mm.weight_decay == 0.0 &&
+          mm.eps == 0.0 && !mm.decouple_decay);
+    mm.lr = 0.5;
+    mm.momentum = 0.0;
+    OK(freestep_mirror_madgrad_init(OPT(m), sizeof m.b, &mm, FREESTEP_F64, 1,
+                                    NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_MIRROR_MADGRAD);
+    CHECK(state_len(OPT(m)) == 2);
+    double mp[1] = {1.0}, mg[1] = {8.0}, ms[2];
+    OK(freestep_optimizer_step_f64(OPT(m), mp, mg, 1, ms, 2));
+    CHECK(ms[0] == 64.0 && mp[0] == 0.0);
+
     /* Lion's first step moves each coordinate by lr against sign(g). */
     freestep_lion_config l;
     OK(freestep_lion_default_config(&l));

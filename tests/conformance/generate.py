@@ -96,6 +96,8 @@ OPTIMIZERS = {
     "torch-adagrad": OptimizerInfo("torch.optim.Adagrad", "torch", torch.optim.Adagrad),
     "torch-rmsprop": OptimizerInfo("torch.optim.RMSprop", "torch", torch.optim.RMSprop),
     "madgrad": OptimizerInfo("madgrad.MADGRAD", "madgrad", madgrad.MADGRAD),
+    "mirror-madgrad": OptimizerInfo(
+        "madgrad.MirrorMADGRAD", "madgrad", madgrad.MirrorMADGRAD),
     "dadapt-sgd": OptimizerInfo(
         "dadaptation.DAdaptSGD", "dadaptation", dadaptation.DAdaptSGD,
         scalar_keys=("d", "k", "numerator_weighted", "g0_norm")),
@@ -255,6 +257,15 @@ CASES = [
     open_case("dadapt-lion", "lr", lr=0.5),
     zero_first_case("dadapt-lion"),
     closed_case("dadapt-lion", "closed-loop"),
+    # Mirror MADGRAD: momentum, both decays, eps (0 by default), zero first steps.
+    open_case("mirror-madgrad", "default"),
+    open_case("mirror-madgrad", "momentum-0.5", momentum=0.5),
+    open_case("mirror-madgrad", "no-momentum", momentum=0.0),
+    open_case("mirror-madgrad", "weight-decay", weight_decay=0.1),
+    open_case("mirror-madgrad", "decouple-decay", weight_decay=0.1, decouple_decay=True),
+    open_case("mirror-madgrad", "eps", eps=1e-6),
+    zero_first_case("mirror-madgrad"),
+    closed_case("mirror-madgrad", "closed-loop"),
     # D-Adaptation Adam: every option, and the early return while sum |s| is 0.
     open_case("dadapt-adam", "default"),
     open_case("dadapt-adam", "bias-correction", use_bias_correction=True),

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Lion, Madgrad,
-    Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    MirrorMadgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -75,6 +75,7 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("dadapt-lion", per(DAdaptLion::state_len(n))),
         ("dadapt-adagrad", per(DAdaptAdagrad::state_len(n))),
         ("dadapt-adan", per(DAdaptAdan::state_len(n))),
+        ("mirror-madgrad", per(MirrorMadgrad::state_len(n))),
     ]
 }
 

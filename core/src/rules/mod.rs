@@ -13,6 +13,7 @@ pub mod dadapt_lion;
 pub mod dadapt_sgd;
 pub mod lion;
 pub mod madgrad;
+pub mod mirror_madgrad;
 pub mod prodigy;
 pub mod rmsprop;
 pub mod schedule_free;

@@ -9,9 +9,10 @@ use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
-    DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer,
-    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
+    MirrorMadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -31,11 +32,12 @@ pub enum Rule {
     DAdaptLion(DAdaptLionConfig),
     DAdaptAdagrad(DAdaptAdagradConfig),
     DAdaptAdan(DAdaptAdanConfig),
+    MirrorMadgrad(MirrorMadgradConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 15] = [
+pub const RULE_NAMES: [&str; 16] = [
     "sgd",
     "adam",
     "adamw",
@@ -51,6 +53,7 @@ pub const RULE_NAMES: [&str; 15] = [
     "dadapt-lion",
     "dadapt-adagrad",
     "dadapt-adan",
+    "mirror-madgrad",
 ];
 
 impl Rule {
@@ -72,6 +75,7 @@ impl Rule {
             Rule::DAdaptLion(_) => 12,
             Rule::DAdaptAdagrad(_) => 13,
             Rule::DAdaptAdan(_) => 14,
+            Rule::MirrorMadgrad(_) => 15,
         }
     }
 
@@ -92,6 +96,7 @@ impl Rule {
             Rule::DAdaptLion(c) => job.run(DAdaptLion::new(c)),
             Rule::DAdaptAdagrad(c) => job.run(DAdaptAdagrad::new(c)),
             Rule::DAdaptAdan(c) => job.run(DAdaptAdan::new(c)),
+            Rule::MirrorMadgrad(c) => job.run(MirrorMadgrad::new(c)),
         }
     }
 }
@@ -169,6 +174,9 @@ impl Weights for DAdaptAdagrad {
 impl Weights for DAdaptAdan {
     lr_access!();
 }
+impl Weights for MirrorMadgrad {
+    lr_access!();
+}
 impl Weights for ScheduleFreeSgd {
     lr_access!();
     fn eval_weights<T: Float>(
@@ -239,7 +247,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 32] = [
+pub const CASES: [Case; 34] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -711,6 +719,30 @@ pub const CASES: [Case; 32] = [
             no_prox: true,
             d0: 1e-3,
             growth_rate: 2.0,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "mirror-madgrad",
+        rule: Rule::MirrorMadgrad(MirrorMadgradConfig {
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            eps: 0.0,
+            decouple_decay: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "mirror-madgrad-decoupled-groups",
+        rule: Rule::MirrorMadgrad(MirrorMadgradConfig {
+            lr: 0.05,
+            momentum: 0.5,
+            weight_decay: 0.01,
+            eps: 1e-6,
+            decouple_decay: true,
         }),
         groups: &TWO_GROUPS,
         schedule: None,

@@ -24,16 +24,16 @@ mod bare;
 use freestep::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
-    DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, Optimizer, Prodigy, ProdigyConfig,
-    Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad, MirrorMadgradConfig,
+    Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 18] = [
+pub const RULES: [&str; 19] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -52,6 +52,7 @@ pub const RULES: [&str; 18] = [
     "dadapt-lion",
     "dadapt-adagrad",
     "dadapt-adan",
+    "mirror-madgrad",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -260,6 +261,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         17 => steps(
             DAdaptAdan::new(DAdaptAdanConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        18 => steps(
+            MirrorMadgrad::new(MirrorMadgradConfig::default()),
             n,
             count,
             bufs,

@@ -12,13 +12,14 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 14] = [
+pub const IMPLEMENTED: [&str; 15] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
     "torch-adagrad",
     "torch-rmsprop",
     "madgrad",
+    "mirror-madgrad",
     "dadapt-adam",
     "dadapt-sgd",
     "dadapt-lion",

@@ -4,7 +4,8 @@
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Error, Float,
-    Group, Madgrad, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Group, Madgrad, MirrorMadgrad, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd,
+    Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -106,6 +107,7 @@ enum Driver<T: Float> {
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
     Madgrad(Optimizer<T, Madgrad>),
+    MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
     DAdaptAdam(Optimizer<T, DAdaptAdam>),
     DAdaptSgd(Optimizer<T, DAdaptSgd>),
     DAdaptLion(Optimizer<T, DAdaptLion>),
@@ -130,6 +132,9 @@ impl<T: Float> Driver<T> {
             Rule::Adagrad(c) => Self::Adagrad(Optimizer::with_groups(Adagrad::new(c), n, groups)?),
             Rule::Rmsprop(c) => Self::Rmsprop(Optimizer::with_groups(Rmsprop::new(c), n, groups)?),
             Rule::Madgrad(c) => Self::Madgrad(Optimizer::with_groups(Madgrad::new(c), n, groups)?),
+            Rule::MirrorMadgrad(c) => {
+                Self::MirrorMadgrad(Optimizer::with_groups(MirrorMadgrad::new(c), n, groups)?)
+            }
             Rule::DAdaptAdam(c) => {
                 Self::DAdaptAdam(Optimizer::with_groups(DAdaptAdam::new(c), n, groups)?)
             }
@@ -158,6 +163,7 @@ impl<T: Float> Driver<T> {
             Self::Adagrad(o) => o.state_len(),
             Self::Rmsprop(o) => o.state_len(),
             Self::Madgrad(o) => o.state_len(),
+            Self::MirrorMadgrad(o) => o.state_len(),
             Self::DAdaptAdam(o) => o.state_len(),
             Self::DAdaptSgd(o) => o.state_len(),
             Self::DAdaptLion(o) => o.state_len(),
@@ -176,6 +182,7 @@ impl<T: Float> Driver<T> {
             Self::Adagrad(o) => o.step(params, grads, state),
             Self::Rmsprop(o) => o.step(params, grads, state),
             Self::Madgrad(o) => o.step(params, grads, state),
+            Self::MirrorMadgrad(o) => o.step(params, grads, state),
             Self::DAdaptAdam(o) => o.step(params, grads, state),
             Self::DAdaptSgd(o) => o.step(params, grads, state),
             Self::DAdaptLion(o) => o.step(params, grads, state),
@@ -216,6 +223,7 @@ impl<T: Float> Driver<T> {
         match self {
             Self::Sgd(_) | Self::Adam(_) | Self::Adagrad(_) | Self::Rmsprop(_) => Vec::new(),
             Self::Madgrad(o) => vec![("k", Some(o.rule().k() as f64))],
+            Self::MirrorMadgrad(o) => vec![("k", Some(o.rule().k() as f64))],
             Self::DAdaptAdam(o) => {
                 let r = o.rule();
                 vec![

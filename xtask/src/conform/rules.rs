@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use freestep::{
     AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptAdanConfig,
-    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, ProdigyConfig, RmspropConfig,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MirrorMadgradConfig, ProdigyConfig,
+    RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -42,6 +42,8 @@ pub enum Rule {
     Rmsprop(RmspropConfig),
     /// `madgrad.MADGRAD`.
     Madgrad(MadgradConfig),
+    /// `madgrad.MirrorMADGRAD`.
+    MirrorMadgrad(MirrorMadgradConfig),
     /// `dadaptation.DAdaptAdam`.
     DAdaptAdam(DAdaptAdamConfig),
     /// `dadaptation.DAdaptSGD`.
@@ -64,7 +66,7 @@ impl Rule {
     pub fn scalar_names(&self) -> &'static [&'static str] {
         match self {
             Rule::Sgd(_) | Rule::Adam(_) | Rule::Adagrad(_) | Rule::Rmsprop(_) => &[],
-            Rule::Madgrad(_) => &["k"],
+            Rule::Madgrad(_) | Rule::MirrorMadgrad(_) => &["k"],
             Rule::DAdaptAdam(_) | Rule::DAdaptLion(_) => &["d", "k", "numerator_weighted"],
             Rule::DAdaptSgd(_) => &["d", "k", "numerator_weighted", "g0_norm"],
             Rule::DAdaptAdagrad(_) => &["d", "k", "gsq_weighted", "sksq_weighted", "skl1"],
@@ -96,6 +98,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "torch-adagrad" => Rule::Adagrad(adagrad(&mut r)?),
         "torch-rmsprop" => Rule::Rmsprop(rmsprop(&mut r)?),
         "madgrad" => Rule::Madgrad(madgrad(&mut r)?),
+        "mirror-madgrad" => Rule::MirrorMadgrad(mirror_madgrad(&mut r)?),
         "dadapt-adam" => Rule::DAdaptAdam(dadapt_adam(&mut r)?),
         "dadapt-sgd" => Rule::DAdaptSgd(dadapt_sgd(&mut r)?),
         "dadapt-lion" => Rule::DAdaptLion(dadapt_lion(&mut r)?),
@@ -142,6 +145,17 @@ fn rmsprop(r: &mut Resolver) -> Result<RmspropConfig, String> {
         momentum: r.float("momentum", d.momentum)?,
         centered: r.flag("centered", d.centered)?,
         maximize: r.flag("maximize", d.maximize)?,
+    })
+}
+
+fn mirror_madgrad(r: &mut Resolver) -> Result<MirrorMadgradConfig, String> {
+    let d = MirrorMadgradConfig::default();
+    Ok(MirrorMadgradConfig {
+        lr: r.float("lr", d.lr)?,
+        momentum: r.float("momentum", d.momentum)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        eps: r.float("eps", d.eps)?,
+        decouple_decay: r.flag("decouple_decay", d.decouple_decay)?,
     })
 }
 
