@@ -32,7 +32,7 @@
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::math::within;
+use crate::math::{averaging_weights, within};
 use crate::optimizer::{Piece, PieceMut, UpdateRule};
 use crate::reduce::{fold_lanes, LANES, MAX_SUMS};
 use crate::rules::Progress;
@@ -267,10 +267,7 @@ impl UpdateRule for DAdaptAdagrad {
         let lambda = T::from_f64(c.weight_decay * piece.weight_decay_scale);
         let dlr = T::from_f64(plan.dlr * r);
         let eps = T::from_f64(c.eps);
-        let ck = 1.0 - c.momentum;
-        // The reference multiplies by 1 - ck, which need not round to
-        // momentum itself.
-        let (keep, ck) = (T::from_f64(1.0 - ck), T::from_f64(ck));
+        let (keep, ck) = averaging_weights::<T>(c.momentum);
         let momentum = c.momentum != 0.0;
         let state = alpha.iter_mut().zip(s.iter_mut()).zip(x0s.iter());
         for ((p, &g), ((a, s), &x0)) in piece.params.iter_mut().zip(piece.grads).zip(state) {

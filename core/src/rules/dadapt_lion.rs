@@ -33,7 +33,7 @@
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::math::within;
+use crate::math::{sign, within};
 use crate::optimizer::{Piece, PieceMut, UpdateRule};
 use crate::reduce::{fold_lanes, LANES, MAX_SUMS};
 use crate::rules::Progress;
@@ -133,18 +133,6 @@ impl DAdaptLion {
 
     fn sqrt_beta2(&self) -> f64 {
         libm::sqrt(self.config.beta2)
-    }
-}
-
-/// -1, 0 or 1.
-#[inline(always)]
-fn sign<T: Float>(x: T) -> T {
-    if x > T::ZERO {
-        T::ONE
-    } else if x < T::ZERO {
-        -T::ONE
-    } else {
-        T::ZERO
     }
 }
 

@@ -39,7 +39,7 @@
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::math::within;
+use crate::math::{averaging_weights, within};
 use crate::optimizer::{Piece, PieceMut, UpdateRule};
 use crate::reduce::{fold_lanes, LANES, MAX_SUMS};
 use crate::rules::Progress;
@@ -287,10 +287,7 @@ impl UpdateRule for DAdaptSgd {
         }
         let lambda = T::from_f64(self.lambda(piece.weight_decay_scale));
         let dlr = T::from_f64(plan.dlr * r);
-        let ck = 1.0 - c.momentum;
-        // The reference multiplies by 1 - ck, which need not round to
-        // momentum itself.
-        let (keep, ck) = (T::from_f64(1.0 - ck), T::from_f64(ck));
+        let (keep, ck) = averaging_weights::<T>(c.momentum);
         let skip = plan.skip;
         let values = piece.params.iter_mut().zip(piece.grads);
         for ((p, &g), (s, &x0)) in values.zip(s.iter_mut().zip(x0.iter())) {

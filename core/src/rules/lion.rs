@@ -19,7 +19,7 @@
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::math::within;
+use crate::math::{sign, within};
 use crate::optimizer::{PieceMut, UpdateRule};
 use crate::reduce::MAX_SUMS;
 use crate::rules::Progress;
@@ -88,18 +88,6 @@ impl Lion {
     /// Steps taken.
     pub fn k(&self) -> u64 {
         self.k
-    }
-}
-
-/// -1, 0 or 1.
-#[inline(always)]
-fn sign<T: Float>(x: T) -> T {
-    if x > T::ZERO {
-        T::ONE
-    } else if x < T::ZERO {
-        -T::ONE
-    } else {
-        T::ZERO
     }
 }
 

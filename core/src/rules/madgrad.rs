@@ -31,7 +31,7 @@
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::math::within;
+use crate::math::{averaging_weights, over_root, within};
 use crate::optimizer::{PieceMut, UpdateRule};
 use crate::reduce::MAX_SUMS;
 use crate::rules::Progress;
@@ -71,7 +71,8 @@ impl Default for MadgradConfig {
 /// ```
 /// use freestep::{Madgrad, MadgradConfig, Optimizer};
 ///
-/// let rule = Madgrad::new(MadgradConfig { lr: 0.1, momentum: 0.0, eps: 0.0, ..Default::default() });
+/// let config = MadgradConfig { lr: 0.1, momentum: 0.0, eps: 0.0, ..Default::default() };
+/// let rule = Madgrad::new(config);
 /// let mut opt = Optimizer::<f64, _>::new(rule, 1).unwrap();
 /// let (mut params, mut state) = ([1.0], [0.0; Madgrad::state_len(1, false)]);
 /// opt.step(&mut params, &[8.0], &mut state).unwrap();
@@ -122,16 +123,6 @@ impl Madgrad {
         } else {
             0.0
         }
-    }
-}
-
-/// `s / root`, with 0 where the root is 0 (see the module's deviation).
-#[inline(always)]
-fn over<T: Float>(s: T, root: T) -> T {
-    if root == T::ZERO {
-        T::ZERO
-    } else {
-        s / root
     }
 }
 
@@ -188,11 +179,7 @@ impl UpdateRule for Madgrad {
         };
         let lamb = T::from_f64(plan.lamb * piece.lr_scale);
         let eps = T::from_f64(c.eps);
-        // The reference multiplies by 1 - ck, which need not round to
-        // momentum itself.
-        let ck = 1.0 - c.momentum;
-        let keep = T::from_f64(1.0 - ck);
-        let ck = T::from_f64(ck);
+        let (keep, ck) = averaging_weights::<T>(c.momentum);
         let zero = T::ZERO;
         let [nu, s, x0s, ..] = piece.dense;
         let sums = piece
@@ -208,7 +195,7 @@ impl UpdateRule for Madgrad {
                 }
                 *nu += lamb * g * g;
                 *s += lamb * g;
-                let z = *x0 - over(*s, root(*nu, eps));
+                let z = *x0 - over_root(*s, root(*nu, eps));
                 let before = *p;
                 *p = *p * keep + ck * z;
                 *p += decoupled * before;
@@ -219,11 +206,11 @@ impl UpdateRule for Madgrad {
                 if fresh {
                     (*nu, *s) = (zero, zero);
                 }
-                let x0 = *p + over(*s, root(*nu, eps));
+                let x0 = *p + over_root(*s, root(*nu, eps));
                 *nu += lamb * g * g;
                 *s += lamb * g;
                 let before = *p;
-                *p = x0 - over(*s, root(*nu, eps));
+                *p = x0 - over_root(*s, root(*nu, eps));
                 *p += decoupled * before;
             }
         }

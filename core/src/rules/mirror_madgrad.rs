@@ -22,7 +22,7 @@
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::math::{powf, within};
+use crate::math::{averaging_weights, over_root, powf, within};
 use crate::optimizer::{PieceMut, UpdateRule};
 use crate::reduce::MAX_SUMS;
 use crate::rules::Progress;
@@ -62,7 +62,8 @@ impl Default for MirrorMadgradConfig {
 /// ```
 /// use freestep::{MirrorMadgrad, MirrorMadgradConfig, Optimizer};
 ///
-/// let rule = MirrorMadgrad::new(MirrorMadgradConfig { lr: 0.5, momentum: 0.0, ..Default::default() });
+/// let config = MirrorMadgradConfig { lr: 0.5, momentum: 0.0, ..Default::default() };
+/// let rule = MirrorMadgrad::new(config);
 /// let mut opt = Optimizer::<f64, _>::new(rule, 1).unwrap();
 /// let (mut params, mut state) = ([1.0], [0.0; MirrorMadgrad::state_len(1)]);
 /// opt.step(&mut params, &[8.0], &mut state).unwrap();
@@ -163,10 +164,7 @@ impl UpdateRule for MirrorMadgrad {
         let ratio = T::from_f64(plan.ratio);
         let step = T::from_f64(-lr * plan.lamb);
         let eps = T::from_f64(c.eps);
-        // The reference multiplies by 1 - ck, which need not round to
-        // momentum itself.
-        let ck = 1.0 - c.momentum;
-        let (keep, ck) = (T::from_f64(1.0 - ck), T::from_f64(ck));
+        let (keep, ck) = averaging_weights::<T>(c.momentum);
         let [nu, z, ..] = piece.dense;
         let state = nu.iter_mut().zip(z.iter_mut());
         for ((p, &g), (nu, z)) in piece.params.iter_mut().zip(piece.grads).zip(state) {
@@ -177,8 +175,7 @@ impl UpdateRule for MirrorMadgrad {
             let g = g + coupled * *p;
             *nu = *nu * ratio + g * g;
             let root = nu.cbrt() + eps;
-            let quotient = if root == T::ZERO { T::ZERO } else { g / root };
-            *z += step * quotient;
+            *z += step * over_root(g, root);
             *p = *p * keep + ck * *z;
         }
     }
