@@ -5,9 +5,10 @@
 //! `freestep_panic_path_is_reachable`, a function that exists nowhere. The
 //! task builds the release (LTO) `libfreestep.a` for Cortex-M4F, Cortex-M0
 //! (at its opt-level s) and Cortex-M33, and for each links a firmware that
-//! takes the address of every function in `include/freestep.h`. If the optimiser left any panic path (an index
-//! check, a division by a possibly-zero value, an `unwrap`), the handler is
-//! referenced and the link fails.
+//! takes the address of every function in `include/freestep.h`. If the
+//! optimiser left any panic path (an index check, a division by a
+//! possibly-zero value, an `unwrap`), the handler is referenced and the link
+//! fails.
 //!
 //! A check that cannot fail proves nothing, so the task first builds a
 //! control library with `--cfg freestep_panic_probe`, which adds one

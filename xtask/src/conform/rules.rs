@@ -259,15 +259,34 @@ fn prodigy(r: &mut Resolver) -> Result<ProdigyConfig, String> {
         growth_rate: r.float("growth_rate", d.growth_rate)?,
         slice_p: r.count("slice_p", d.slice_p)?,
     };
-    if r.flag("fsdp_in_use", false)? {
-        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
-    }
+    not_sharded(r)?;
     for key in ["d", "d_max"] {
         r.counter(key, config.d0)?;
     }
     r.counter("d_numerator", 0.0)?;
     r.counter("k", 0.0)?;
     Ok(config)
+}
+
+/// Refuses a fixture of a sharded run (`fsdp_in_use`), which needs a
+/// process group to replay.
+fn not_sharded(r: &mut Resolver) -> Result<(), String> {
+    match r.flag("fsdp_in_use", false)? {
+        true => Err("fsdp_in_use = true: sharded runs are not replayed".into()),
+        false => Ok(()),
+    }
+}
+
+/// The group keys every D-Adaptation rule keeps: `log_every` (logging only,
+/// read and ignored), `d` at `d0`, `k` at 0, and the rule's running sums at 0.
+fn d_adaptation_counters(r: &mut Resolver, d0: f64, sums: &[&str]) -> Result<(), String> {
+    r.float("log_every", 0.0)?;
+    r.counter("d", d0)?;
+    r.counter("k", 0.0)?;
+    for key in sums {
+        r.counter(key, 0.0)?;
+    }
+    Ok(())
 }
 
 fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
@@ -284,14 +303,8 @@ fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
         d0: r.float("d0", d.d0)?,
         growth_rate: r.float("growth_rate", d.growth_rate)?,
     };
-    if r.flag("fsdp_in_use", false)? {
-        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
-    }
-    // Logging only: read and ignored.
-    r.float("log_every", 0.0)?;
-    r.counter("d", config.d0)?;
-    r.counter("k", 0.0)?;
-    r.counter("numerator_weighted", 0.0)?;
+    not_sharded(r)?;
+    d_adaptation_counters(r, config.d0, &["numerator_weighted"])?;
     r.counter("layer_scale", 1.0)?;
     Ok(config)
 }
@@ -305,14 +318,8 @@ fn dadapt_sgd(r: &mut Resolver) -> Result<DAdaptSgdConfig, String> {
         d0: r.float("d0", d.d0)?,
         growth_rate: r.float("growth_rate", d.growth_rate)?,
     };
-    if r.flag("fsdp_in_use", false)? {
-        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
-    }
-    // Logging only: read and ignored.
-    r.float("log_every", 0.0)?;
-    r.counter("d", config.d0)?;
-    r.counter("k", 0.0)?;
-    r.counter("numerator_weighted", 0.0)?;
+    not_sharded(r)?;
+    d_adaptation_counters(r, config.d0, &["numerator_weighted"])?;
     Ok(config)
 }
 
@@ -326,14 +333,8 @@ fn dadapt_lion(r: &mut Resolver) -> Result<DAdaptLionConfig, String> {
         weight_decay: r.float("weight_decay", d.weight_decay)?,
         d0: r.float("d0", d.d0)?,
     };
-    if r.flag("fsdp_in_use", false)? {
-        return Err("fsdp_in_use = true: sharded runs are not replayed".into());
-    }
-    // Logging only: read and ignored.
-    r.float("log_every", 0.0)?;
-    r.counter("d", config.d0)?;
-    r.counter("k", 0.0)?;
-    r.counter("numerator_weighted", 0.0)?;
+    not_sharded(r)?;
+    d_adaptation_counters(r, config.d0, &["numerator_weighted"])?;
     Ok(config)
 }
 
@@ -347,13 +348,7 @@ fn dadapt_adagrad(r: &mut Resolver) -> Result<DAdaptAdagradConfig, String> {
         d0: r.float("d0", d.d0)?,
         growth_rate: r.float("growth_rate", d.growth_rate)?,
     };
-    // Logging only: read and ignored.
-    r.float("log_every", 0.0)?;
-    r.counter("d", config.d0)?;
-    r.counter("k", 0.0)?;
-    for key in ["gsq_weighted", "sksq_weighted", "skl1"] {
-        r.counter(key, 0.0)?;
-    }
+    d_adaptation_counters(r, config.d0, &["gsq_weighted", "sksq_weighted", "skl1"])?;
     Ok(config)
 }
 
@@ -371,11 +366,7 @@ fn dadapt_adan(r: &mut Resolver) -> Result<DAdaptAdanConfig, String> {
         d0: r.float("d0", d.d0)?,
         growth_rate: r.float("growth_rate", d.growth_rate)?,
     };
-    // Logging only: read and ignored.
-    r.float("log_every", 0.0)?;
-    r.counter("d", config.d0)?;
-    r.counter("k", 0.0)?;
-    r.counter("gsq_weighted", 0.0)?;
+    d_adaptation_counters(r, config.d0, &["gsq_weighted"])?;
     Ok(config)
 }
 

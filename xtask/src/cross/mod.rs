@@ -379,10 +379,10 @@ fn self_tests(target: Target) -> Result<(), String> {
         let out = shell::run_bounded(&mut cmd, CHECK_TIMEOUT)?;
         let printed = format!("{}{}", out.stdout, out.stderr);
         if out.timed_out || out.code == Some(0) || !printed.contains(says) {
+            let (code, timed_out) = (out.code, out.timed_out);
             return Err(format!(
-                "the {kind} self-test firmware did not fail as it must (exit {:?}, timed out: {})\n{}",
-                out.code,
-                out.timed_out,
+                "the {kind} self-test firmware did not fail as it must \
+                 (exit {code:?}, timed out: {timed_out})\n{}",
                 tail(&printed, 10)
             ));
         }
