@@ -173,6 +173,15 @@ enum freestep_status
      * not know.
      */
     FREESTEP_UNKNOWN_ERROR = 21,
+    /**
+     * The rule reads the loss (MoMo, MoMo-Adam); step with
+     * `freestep_optimizer_step_loss_*` or `freestep_optimizer_finish_loss`.
+     */
+    FREESTEP_MISSING_LOSS = 22,
+    /**
+     * The loss given to the step is NaN or infinite; the step was refused.
+     */
+    FREESTEP_NON_FINITE_LOSS = 23,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1675,6 +1684,40 @@ freestep_status freestep_optimizer_step_f64(struct freestep_optimizer *opt,
                                             size_t state_len);
 
 /**
+ * `freestep_optimizer_step_f32` with the loss at `params`, where `grads`
+ * was taken. Rules that read the loss (MoMo, MoMo-Adam) need this call:
+ * the plain step refuses them with `FREESTEP_MISSING_LOSS`. Other rules
+ * ignore the loss. A NaN or infinite loss is refused with
+ * `FREESTEP_NON_FINITE_LOSS`; on every error nothing changes.
+ *
+ * # Safety
+ *
+ * As for `freestep_optimizer_step_f32`.
+ */
+freestep_status freestep_optimizer_step_loss_f32(struct freestep_optimizer *opt,
+                                                 float *params,
+                                                 const float *grads,
+                                                 size_t n,
+                                                 double loss,
+                                                 float *state,
+                                                 size_t state_len);
+
+/**
+ * `freestep_optimizer_step_loss_f32` for an optimizer of `FREESTEP_F64`.
+ *
+ * # Safety
+ *
+ * As for `freestep_optimizer_step_f32`.
+ */
+freestep_status freestep_optimizer_step_loss_f64(struct freestep_optimizer *opt,
+                                                 double *params,
+                                                 const double *grads,
+                                                 size_t n,
+                                                 double loss,
+                                                 double *state,
+                                                 size_t state_len);
+
+/**
  * Phase 1 of a split step: the partial sums of parameters `start..end`,
  * written into `*out`. Changes nothing else, so threads may run it on
  * disjoint ranges at once.
@@ -1754,6 +1797,19 @@ freestep_status freestep_partial_combine(const struct freestep_partial *a,
  */
 freestep_status freestep_optimizer_finish(struct freestep_optimizer *opt,
                                           const struct freestep_partial *total);
+
+/**
+ * `freestep_optimizer_finish` with the loss at the parameters where the
+ * gradients were taken, for rules that read it (MoMo, MoMo-Adam; see
+ * `freestep_optimizer_step_loss_f32`).
+ *
+ * # Safety
+ *
+ * As for `freestep_optimizer_finish`.
+ */
+freestep_status freestep_optimizer_finish_loss(struct freestep_optimizer *opt,
+                                               const struct freestep_partial *total,
+                                               double loss);
 
 /**
  * Phase 3 of a split step: applies the step planned by the last

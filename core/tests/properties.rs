@@ -744,6 +744,28 @@ fn a_refused_step_leaves_no_plan_to_apply() {
 }
 
 #[test]
+fn a_rule_that_ignores_the_loss_takes_the_same_step_with_one() {
+    let rule = Adam::new(AdamConfig::default());
+    let mut plain = Optimizer::<f32, _>::new(rule, 4).unwrap();
+    let mut with = plain.clone();
+    let (mut s1, mut s2) = (vec![0.0f32; plain.state_len()], vec![0.0f32; 4 * 2]);
+    let (mut x1, mut x2) = (vec![1.0f32; 4], vec![1.0f32; 4]);
+    let g = [0.5f32, -0.25, 2.0, 0.0];
+    plain.step(&mut x1, &g, &mut s1).unwrap();
+    with.step_with_loss(&mut x2, &g, 3.5, &mut s2).unwrap();
+    assert_eq!(bits(&x1), bits(&x2));
+    // A non-finite loss is refused even by a rule that would not read it.
+    for loss in [f64::NAN, f64::INFINITY] {
+        let before = (bits(&x2), bits(&s2), with.progress().k);
+        assert_eq!(
+            with.step_with_loss(&mut x2, &g, loss, &mut s2),
+            Err(Error::NonFiniteLoss)
+        );
+        assert_eq!((bits(&x2), bits(&s2), with.progress().k), before);
+    }
+}
+
+#[test]
 fn update_is_refused_in_eval_mode() {
     let rule = ScheduleFreeSgd::new(ScheduleFreeSgdConfig::default());
     let mut opt = Optimizer::<f32, _>::new(rule, 4).unwrap();

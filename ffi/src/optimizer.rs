@@ -63,8 +63,17 @@ impl<T: Float> Any<T> {
         each_rule!(self, o => o.state_range(start, end))
     }
 
-    fn step(&mut self, params: &mut [T], grads: &[T], state: &mut [T]) -> Result<(), Error> {
-        each_rule!(self, o => o.step(params, grads, state))
+    fn step(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        loss: Option<f64>,
+        state: &mut [T],
+    ) -> Result<(), Error> {
+        match loss {
+            Some(l) => each_rule!(self, o => o.step_with_loss(params, grads, l, state)),
+            None => each_rule!(self, o => o.step(params, grads, state)),
+        }
     }
 
     fn partial(
@@ -77,8 +86,11 @@ impl<T: Float> Any<T> {
         each_rule!(self, o => o.partial(start, params, grads, state))
     }
 
-    fn finish(&mut self, total: &Partial<T>) -> Result<(), Error> {
-        each_rule!(self, o => o.finish(total))
+    fn finish(&mut self, total: &Partial<T>, loss: Option<f64>) -> Result<(), Error> {
+        match loss {
+            Some(l) => each_rule!(self, o => o.finish_with_loss(total, l)),
+            None => each_rule!(self, o => o.finish(total)),
+        }
     }
 
     fn update(
@@ -336,6 +348,7 @@ unsafe fn step<T: Element>(
     params: *mut T,
     grads: *const T,
     n: usize,
+    loss: Option<f64>,
     state: *mut T,
     state_len: usize,
 ) -> Result<(), freestep_status> {
@@ -356,7 +369,7 @@ unsafe fn step<T: Element>(
     // written ones overlap nothing else, and the lengths are the
     // optimizer's; the caller promises the elements are valid.
     let (p, g, s) = unsafe { (params.slice_mut(), grads.slice(), state.slice_mut()) };
-    any.step(p, g, s).map_err(status_of)
+    any.step(p, g, loss, s).map_err(status_of)
 }
 
 /// Takes one optimizer step: reads the gradients, updates `params` and
@@ -386,7 +399,7 @@ pub unsafe extern "C" fn freestep_optimizer_step_f32(
     state_len: usize,
 ) -> freestep_status {
     // SAFETY: the same contract as `step`.
-    boundary(|| unsafe { step(opt, params, grads, n, state, state_len) })
+    boundary(|| unsafe { step(opt, params, grads, n, None, state, state_len) })
 }
 
 /// `freestep_optimizer_step_f32` for an optimizer of `FREESTEP_F64`.
@@ -404,7 +417,49 @@ pub unsafe extern "C" fn freestep_optimizer_step_f64(
     state_len: usize,
 ) -> freestep_status {
     // SAFETY: the same contract as `step`.
-    boundary(|| unsafe { step(opt, params, grads, n, state, state_len) })
+    boundary(|| unsafe { step(opt, params, grads, n, None, state, state_len) })
+}
+
+/// `freestep_optimizer_step_f32` with the loss at `params`, where `grads`
+/// was taken. Rules that read the loss (MoMo, MoMo-Adam) need this call:
+/// the plain step refuses them with `FREESTEP_MISSING_LOSS`. Other rules
+/// ignore the loss. A NaN or infinite loss is refused with
+/// `FREESTEP_NON_FINITE_LOSS`; on every error nothing changes.
+///
+/// # Safety
+///
+/// As for `freestep_optimizer_step_f32`.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_optimizer_step_loss_f32(
+    opt: *mut freestep_optimizer,
+    params: *mut f32,
+    grads: *const f32,
+    n: usize,
+    loss: f64,
+    state: *mut f32,
+    state_len: usize,
+) -> freestep_status {
+    // SAFETY: the same contract as `step`.
+    boundary(|| unsafe { step(opt, params, grads, n, Some(loss), state, state_len) })
+}
+
+/// `freestep_optimizer_step_loss_f32` for an optimizer of `FREESTEP_F64`.
+///
+/// # Safety
+///
+/// As for `freestep_optimizer_step_f32`.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_optimizer_step_loss_f64(
+    opt: *mut freestep_optimizer,
+    params: *mut f64,
+    grads: *const f64,
+    n: usize,
+    loss: f64,
+    state: *mut f64,
+    state_len: usize,
+) -> freestep_status {
+    // SAFETY: the same contract as `step`.
+    boundary(|| unsafe { step(opt, params, grads, n, Some(loss), state, state_len) })
 }
 
 /// The checked parts of the full arrays that a phased call touches.
@@ -582,6 +637,37 @@ pub unsafe extern "C" fn freestep_optimizer_finish(
     opt: *mut freestep_optimizer,
     total: *const freestep_partial,
 ) -> freestep_status {
+    // SAFETY: the same contract as `finish`.
+    unsafe { finish(opt, total, None) }
+}
+
+/// `freestep_optimizer_finish` with the loss at the parameters where the
+/// gradients were taken, for rules that read it (MoMo, MoMo-Adam; see
+/// `freestep_optimizer_step_loss_f32`).
+///
+/// # Safety
+///
+/// As for `freestep_optimizer_finish`.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_optimizer_finish_loss(
+    opt: *mut freestep_optimizer,
+    total: *const freestep_partial,
+    loss: f64,
+) -> freestep_status {
+    // SAFETY: the same contract as `finish`.
+    unsafe { finish(opt, total, Some(loss)) }
+}
+
+/// The body of `freestep_optimizer_finish` and `_finish_loss`.
+///
+/// # Safety
+///
+/// The contract of `freestep_optimizer_finish`.
+unsafe fn finish(
+    opt: *mut freestep_optimizer,
+    total: *const freestep_partial,
+    loss: Option<f64>,
+) -> freestep_status {
     boundary(|| {
         // SAFETY: the caller passes a partial block; it is copied out
         // before the optimizer is borrowed.
@@ -589,8 +675,8 @@ pub unsafe extern "C" fn freestep_optimizer_finish(
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get_mut(opt) }?;
         object.with_any_mut(
-            |a| a.finish(&total.get()?).map_err(status_of),
-            |a| a.finish(&total.get()?).map_err(status_of),
+            |a| a.finish(&total.get()?, loss).map_err(status_of),
+            |a| a.finish(&total.get()?, loss).map_err(status_of),
         )
     })
 }

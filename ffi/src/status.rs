@@ -64,6 +64,11 @@ pub enum freestep_status {
     /// The core library reported an error this version of the C ABI does
     /// not know.
     UNKNOWN_ERROR = 21,
+    /// The rule reads the loss (MoMo, MoMo-Adam); step with
+    /// `freestep_optimizer_step_loss_*` or `freestep_optimizer_finish_loss`.
+    MISSING_LOSS = 22,
+    /// The loss given to the step is NaN or infinite; the step was refused.
+    NON_FINITE_LOSS = 23,
 }
 
 /// A `freestep_status` as C passes it to `freestep_status_message`: any
@@ -89,6 +94,8 @@ pub(crate) fn status_of(error: Error) -> freestep_status {
         Error::BadRange => S::BAD_RANGE,
         Error::IncompletePartial => S::INCOMPLETE_PARTIAL,
         Error::NoPendingStep => S::NO_PENDING_STEP,
+        Error::MissingLoss => S::MISSING_LOSS,
+        Error::NonFiniteLoss => S::NON_FINITE_LOSS,
         _ => S::UNKNOWN_ERROR,
     }
 }
@@ -124,7 +131,7 @@ macro_rules! core_message {
 /// The message of a status number, including numbers no status has.
 fn message(status: u32) -> &'static CStr {
     use freestep_status as S;
-    const ALL: [freestep_status; 22] = [
+    const ALL: [freestep_status; 24] = [
         S::OK,
         S::NULL_POINTER,
         S::MISALIGNED_POINTER,
@@ -147,6 +154,8 @@ fn message(status: u32) -> &'static CStr {
         S::OVERLAPPING_BUFFERS,
         S::INVALID_PRECISION,
         S::UNKNOWN_ERROR,
+        S::MISSING_LOSS,
+        S::NON_FINITE_LOSS,
     ];
     let Some(&status) = ALL.iter().find(|s| **s as u32 == status) else {
         return c"unknown freestep status";
@@ -174,6 +183,8 @@ fn message(status: u32) -> &'static CStr {
         S::OVERLAPPING_BUFFERS => c"a written buffer overlaps another buffer of the call",
         S::INVALID_PRECISION => c"precision is neither FREESTEP_F32 nor FREESTEP_F64",
         S::UNKNOWN_ERROR => c"error unknown to this version of the C ABI",
+        S::MISSING_LOSS => core_message!(Error::MissingLoss),
+        S::NON_FINITE_LOSS => core_message!(Error::NonFiniteLoss),
     }
 }
 

@@ -228,7 +228,7 @@ impl UpdateRule for ScheduleFreeSgd {
         }
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> ScheduleFreePlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
         let c = &self.config;
         let (lr, ckp1) = self
             .averaging
@@ -371,7 +371,7 @@ impl UpdateRule for ScheduleFreeAdamW {
         }
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> ScheduleFreePlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
         let c = &self.config;
         let bias_correction2 = 1.0 - powf(c.beta2, self.averaging.k as f64 + 1.0);
         let (lr, ckp1) = self
