@@ -229,6 +229,8 @@ mod tests {
             Error::BadRange,
             Error::IncompletePartial,
             Error::NoPendingStep,
+            Error::MissingLoss,
+            Error::NonFiniteLoss,
         ];
         for e in errors {
             let text = message(status_of(e) as u32).to_str().unwrap();
@@ -239,9 +241,9 @@ mod tests {
     #[test]
     fn every_number_has_a_message() {
         assert_eq!(message(0), c"success");
-        assert_eq!(message(22), c"unknown freestep status");
+        assert_eq!(message(24), c"unknown freestep status");
         assert_eq!(message(u32::MAX), c"unknown freestep status");
-        for n in 1..22 {
+        for n in 1..24 {
             assert_ne!(message(n), c"unknown freestep status", "status {n}");
         }
     }

@@ -214,11 +214,11 @@ static void test_version_and_messages(void)
     const char *unknown = freestep_status_message(9999);
     CHECK(unknown != NULL && strlen(unknown) > 0);
     CHECK(strcmp(freestep_status_message(FREESTEP_OK), "success") == 0);
-    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_UNKNOWN_ERROR; s++) {
+    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_NON_FINITE_LOSS; s++) {
         const char *m = freestep_status_message(s);
         CHECK(m != NULL && strcmp(m, unknown) != 0);
     }
-    CHECK(strcmp(freestep_status_message(FREESTEP_UNKNOWN_ERROR + 1),
+    CHECK(strcmp(freestep_status_message(FREESTEP_NON_FINITE_LOSS + 1),
                  unknown) == 0);
     CHECK(FREESTEP_OK == 0 && FREESTEP_NULL_POINTER == 1 &&
           FREESTEP_UNSUPPORTED == 18 && FREESTEP_F32 == 1 &&
