@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 15] = [
+pub const IMPLEMENTED: [&str; 17] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
@@ -28,6 +28,8 @@ pub const IMPLEMENTED: [&str; 15] = [
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",
+    "momo",
+    "momo-adam",
 ];
 
 /// What to do with a fixture file.
@@ -53,6 +55,9 @@ pub struct Fixture {
     pub x0: Vec<f64>,
     /// Where the gradients come from.
     pub problem: Problem,
+    /// Open loop: the loss given with each step's gradient (MoMo), if the
+    /// fixture has them. Closed loop computes the loss at the parameters.
+    pub losses: Option<Vec<f64>>,
     /// The reference trajectory.
     pub expected: Expected,
     /// Schedule-Free: the reference called `eval()` then `train()` on the
@@ -169,6 +174,10 @@ fn parse(root: &Object, kind: &str, optimizer: &str) -> Result<Fixture, String> 
             "grads",
         )?),
     };
+    let losses = match (kind, json::optional(root, "losses")) {
+        ("open_loop", Some(v)) if !v.is_null() => Some(json::vector(v, steps, "losses")?),
+        _ => None,
+    };
     let protocol = json::object(json::field(root, "protocol", "")?, "protocol")?;
     let flag = |key: &str| match json::optional(protocol, key) {
         Some(v) => json::boolean(v, &format!("protocol.{key}")),
@@ -189,6 +198,7 @@ fn parse(root: &Object, kind: &str, optimizer: &str) -> Result<Fixture, String> 
         tensors,
         x0,
         problem,
+        losses,
         expected: expected(json::field(root, "expected", "")?, steps, dim)?,
         eval_train_each_step: flag("eval_train_each_step")?,
         train_before_first_step: flag("schedule_free_train_called_before_first_step")?,

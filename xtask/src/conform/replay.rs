@@ -4,8 +4,8 @@
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Error, Float,
-    Group, Madgrad, MirrorMadgrad, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd,
-    Sgd,
+    Group, Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -113,6 +113,8 @@ enum Driver<T: Float> {
     DAdaptLion(Optimizer<T, DAdaptLion>),
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
+    Momo(Optimizer<T, Momo>),
+    MomoAdam(Optimizer<T, MomoAdam>),
 }
 
 impl<T: Float> Driver<T> {
@@ -150,6 +152,10 @@ impl<T: Float> Driver<T> {
             Rule::DAdaptAdan(c) => {
                 Self::DAdaptAdan(Optimizer::with_groups(DAdaptAdan::new(c), n, groups)?)
             }
+            Rule::Momo(c) => Self::Momo(Optimizer::with_groups(Momo::new(c), n, groups)?),
+            Rule::MomoAdam(c) => {
+                Self::MomoAdam(Optimizer::with_groups(MomoAdam::new(c), n, groups)?)
+            }
         })
     }
 
@@ -169,11 +175,24 @@ impl<T: Float> Driver<T> {
             Self::DAdaptLion(o) => o.state_len(),
             Self::DAdaptAdagrad(o) => o.state_len(),
             Self::DAdaptAdan(o) => o.state_len(),
+            Self::Momo(o) => o.state_len(),
+            Self::MomoAdam(o) => o.state_len(),
         }
     }
 
-    fn step(&mut self, params: &mut [T], grads: &[T], state: &mut [T]) -> Result<(), Error> {
+    /// One step; the loss goes to the rules that read it (a missing one
+    /// makes them refuse the step).
+    fn step(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        loss: Option<f64>,
+        state: &mut [T],
+    ) -> Result<(), Error> {
+        let with_loss = |l: Option<f64>| l.ok_or(Error::MissingLoss);
         match self {
+            Self::Momo(o) => o.step_with_loss(params, grads, with_loss(loss)?, state),
+            Self::MomoAdam(o) => o.step_with_loss(params, grads, with_loss(loss)?, state),
             Self::Sgd(o) => o.step(params, grads, state),
             Self::Adam(o) => o.step(params, grads, state),
             Self::ScheduleFreeSgd(o) => o.step(params, grads, state),
@@ -269,6 +288,14 @@ impl<T: Float> Driver<T> {
             }
             Self::ScheduleFreeSgd(o) => averaging_scalars(&o.rule().averaging),
             Self::ScheduleFreeAdamW(o) => averaging_scalars(&o.rule().averaging),
+            Self::Momo(o) => {
+                let r = o.rule();
+                momo_scalars(r.lb(), r.loss_avg(), r.k())
+            }
+            Self::MomoAdam(o) => {
+                let r = o.rule();
+                momo_scalars(r.lb(), r.loss_avg(), r.k())
+            }
             Self::Prodigy(o) => {
                 let p = o.rule();
                 vec![
@@ -290,6 +317,14 @@ fn averaging_scalars(a: &Averaging) -> Vec<(&'static str, Option<f64>)> {
         ("scheduled_lr", Some(a.scheduled_lr)),
         ("lr_max", Some(a.lr_max)),
         ("weight_sum", Some(a.weight_sum)),
+    ]
+}
+
+fn momo_scalars(lb: f64, loss_avg: f64, k: u64) -> Vec<(&'static str, Option<f64>)> {
+    vec![
+        ("lb", Some(lb)),
+        ("loss_avg", Some(loss_avg)),
+        ("number_steps", Some(k as f64)),
     ]
 }
 
@@ -323,7 +358,8 @@ pub fn trajectory<T: Float>(fixture: &Fixture, rule: Rule, storage: Storage) -> 
     for t in 0..fixture.steps() {
         let mut grads = gradient::<T>(fixture, t, &params);
         storage.apply(&mut grads);
-        if let Err(e) = driver.step(&mut params, &grads, &mut state) {
+        let loss = loss(fixture, t, &params);
+        if let Err(e) = driver.step(&mut params, &grads, loss, &mut state) {
             return Trajectory::refused(deviations, t + 1, e);
         }
         storage.apply(&mut params);
@@ -356,6 +392,15 @@ fn gradient<T: Float>(fixture: &Fixture, t: usize, params: &[T]) -> Vec<T> {
     match &fixture.problem {
         Problem::OpenLoop(rows) => rows.get(t).map(|r| narrow(r)).unwrap_or_default(),
         Problem::ClosedLoop(problem) => narrow(&logistic_gradient(problem, &widen(params))),
+    }
+}
+
+/// The loss before step `t + 1`: the given value (open loop, if the fixture
+/// has losses) or the logistic-regression loss at the current parameters.
+fn loss<T: Float>(fixture: &Fixture, t: usize, params: &[T]) -> Option<f64> {
+    match &fixture.problem {
+        Problem::OpenLoop(_) => fixture.losses.as_ref().and_then(|l| l.get(t).copied()),
+        Problem::ClosedLoop(problem) => Some(logistic_loss(problem, &widen(params))),
     }
 }
 
@@ -410,6 +455,22 @@ pub fn logistic_gradient(problem: &Logistic, params: &[f64]) -> Vec<f64> {
         *gb /= n;
     }
     grad
+}
+
+/// The loss of SCHEMA.md's logistic regression at `[w, b]`:
+/// `mean(max(z, 0) + log1p(exp(-|z|)) - y z) + l2/2 ||w||²`, in `f64`.
+pub fn logistic_loss(problem: &Logistic, params: &[f64]) -> f64 {
+    let features = params.len().saturating_sub(1);
+    let (w, b) = params.split_at(features);
+    let b = b.first().copied().unwrap_or(0.0);
+    let n = problem.labels.len() as f64;
+    let mut total = 0.0;
+    for (x, &y) in problem.features.iter().zip(&problem.labels) {
+        let z = x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() + b;
+        total += z.max(0.0) + (-z.abs()).exp().ln_1p() - y * z;
+    }
+    let penalty = 0.5 * problem.l2 * w.iter().map(|v| v * v).sum::<f64>();
+    total / n + penalty
 }
 
 /// The logistic function, without overflow for large `|z|`.

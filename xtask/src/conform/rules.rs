@@ -15,8 +15,9 @@ use std::collections::BTreeSet;
 
 use freestep::{
     AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptAdanConfig,
-    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MirrorMadgradConfig, ProdigyConfig,
-    RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MirrorMadgradConfig, MomoAdamConfig,
+    MomoConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig,
+    SgdConfig,
 };
 use serde_json::Value;
 
@@ -54,6 +55,10 @@ pub enum Rule {
     DAdaptAdagrad(DAdaptAdagradConfig),
     /// `dadaptation.DAdaptAdan`.
     DAdaptAdan(DAdaptAdanConfig),
+    /// `momo.Momo`.
+    Momo(MomoConfig),
+    /// `momo.MomoAdam`.
+    MomoAdam(MomoAdamConfig),
 }
 
 impl Rule {
@@ -75,6 +80,7 @@ impl Rule {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
             Rule::Prodigy(_) => &["d", "d_hat", "d_max", "d_numerator", "d_denom", "k"],
+            Rule::Momo(_) | Rule::MomoAdam(_) => &["lb", "loss_avg", "number_steps"],
         }
     }
 }
@@ -104,6 +110,8 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "dadapt-lion" => Rule::DAdaptLion(dadapt_lion(&mut r)?),
         "dadapt-adagrad" => Rule::DAdaptAdagrad(dadapt_adagrad(&mut r)?),
         "dadapt-adan" => Rule::DAdaptAdan(dadapt_adan(&mut r)?),
+        "momo" => Rule::Momo(momo(&mut r)?),
+        "momo-adam" => Rule::MomoAdam(momo_adam(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -307,6 +315,35 @@ fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
     d_adaptation_counters(r, config.d0, &["numerator_weighted"])?;
     r.counter("layer_scale", 1.0)?;
     Ok(config)
+}
+
+/// MoMo's constructor keeps `beta`, `lb`, `bias_correction` and
+/// `use_fstar` on the optimizer, not in the group.
+fn momo(r: &mut Resolver) -> Result<MomoConfig, String> {
+    let d = MomoConfig::default();
+    Ok(MomoConfig {
+        lr: r.float("lr", d.lr)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        beta: r.float("beta", d.beta)?,
+        lb: r.float("lb", d.lb)?,
+        bias_correction: r.flag("bias_correction", d.bias_correction)?,
+        use_fstar: r.flag("use_fstar", d.use_fstar)?,
+    })
+}
+
+fn momo_adam(r: &mut Resolver) -> Result<MomoAdamConfig, String> {
+    let d = MomoAdamConfig::default();
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    Ok(MomoAdamConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        lb: r.float("lb", d.lb)?,
+        divide: r.flag("divide", d.divide)?,
+        use_fstar: r.flag("use_fstar", d.use_fstar)?,
+    })
 }
 
 fn dadapt_sgd(r: &mut Resolver) -> Result<DAdaptSgdConfig, String> {
@@ -535,6 +572,7 @@ mod tests {
             tensors: vec![1],
             x0: vec![0.0],
             problem: Problem::OpenLoop(Vec::new()),
+            losses: None,
             expected: Expected {
                 params: Vec::new(),
                 eval_params: None,
