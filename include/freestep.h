@@ -264,6 +264,14 @@ enum freestep_rule
      * Mirror MADGRAD (`freestep_mirror_madgrad_init`).
      */
     FREESTEP_RULE_MIRROR_MADGRAD = 16,
+    /**
+     * MoMo (`freestep_momo_init`); steps need the loss.
+     */
+    FREESTEP_RULE_MOMO = 17,
+    /**
+     * MoMo-Adam (`freestep_momo_adam_init`); steps need the loss.
+     */
+    FREESTEP_RULE_MOMO_ADAM = 18,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -682,6 +690,80 @@ typedef struct freestep_mirror_madgrad_config {
 } freestep_mirror_madgrad_config;
 
 /**
+ * Hyperparameters of MoMo, as `momo.Momo`'s arguments. MoMo reads the
+ * loss: step it with `freestep_optimizer_step_loss_*`.
+ */
+typedef struct freestep_momo_config {
+    /**
+     * Cap of the step size, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * Weight decay, applied as a division by 1 + lr * weight_decay, >= 0
+     * (default 0).
+     */
+    double weight_decay;
+    /**
+     * Momentum, in [0, 1]; 1 only without bias correction (default 0.9).
+     */
+    double beta;
+    /**
+     * Lower bound of the loss, finite (default 0).
+     */
+    double lb;
+    /**
+     * Start the averages at zero and correct their bias (default false).
+     */
+    bool bias_correction;
+    /**
+     * Estimate the lower bound online, never below `lb` (default false).
+     */
+    bool use_fstar;
+} freestep_momo_config;
+
+/**
+ * Hyperparameters of MoMo-Adam, as `momo.MomoAdam`'s arguments (`betas`
+ * as two fields). MoMo-Adam reads the loss: step it with
+ * `freestep_optimizer_step_loss_*`.
+ */
+typedef struct freestep_momo_adam_config {
+    /**
+     * Cap of the step size, >= 0 (default 1e-2).
+     */
+    double lr;
+    /**
+     * Momentum of the gradient, loss and <g, x> averages, in [0, 1)
+     * (default 0.9).
+     */
+    double beta1;
+    /**
+     * Decay of the second moment, in [0, 1) (default 0.999).
+     */
+    double beta2;
+    /**
+     * Added to the root of the second moment, >= 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * Weight decay, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Lower bound of the loss, finite (default 0).
+     */
+    double lb;
+    /**
+     * Weight decay as a division after the step (true, the default) or as
+     * AdamW's factor before it.
+     */
+    bool divide;
+    /**
+     * Estimate the lower bound online, never below `lb` (default false).
+     */
+    bool use_fstar;
+} freestep_momo_adam_config;
+
+/**
  * Hyperparameters of Lion, with the names and defaults of its paper
  * (Chen et al., arXiv 2302.06675).
  */
@@ -1047,6 +1129,22 @@ freestep_status freestep_madgrad_default_config(struct freestep_madgrad_config *
  * a misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_mirror_madgrad_default_config(struct freestep_mirror_madgrad_config *out);
+
+/**
+ * Writes `momo.Momo`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_momo_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_momo_default_config(struct freestep_momo_config *out);
+
+/**
+ * Writes `momo.MomoAdam`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_momo_adam_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_momo_adam_default_config(struct freestep_momo_adam_config *out);
 
 /**
  * Writes the Lion paper's defaults into `*out`.
@@ -1531,6 +1629,64 @@ freestep_status freestep_dadapt_adan_init(struct freestep_optimizer *opt,
                                           size_t n_params,
                                           const struct freestep_group *groups,
                                           size_t n_groups);
+
+/**
+ * Initialises a MoMo optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_momo_init(struct freestep_optimizer *opt,
+                                   size_t opt_size,
+                                   const struct freestep_momo_config *config,
+                                   freestep_precision precision,
+                                   size_t n_params,
+                                   const struct freestep_group *groups,
+                                   size_t n_groups);
+
+/**
+ * Initialises a MoMo-Adam optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_momo_adam_init(struct freestep_optimizer *opt,
+                                        size_t opt_size,
+                                        const struct freestep_momo_adam_config *config,
+                                        freestep_precision precision,
+                                        size_t n_params,
+                                        const struct freestep_group *groups,
+                                        size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

@@ -225,7 +225,7 @@ static float exp_nonpositive(float x)
 /*
  * ln x for a normal positive float. x = m 2^e with m in [sqrt(1/2),
  * sqrt(2)), and ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, from
- * the odd series to s^9. Only the printed loss uses it.
+ * the odd series to s^9. Only the loss uses it: printed, and read by MoMo.
  */
 static float log_positive(float x)
 {
@@ -709,6 +709,39 @@ static bool init_mirror_madgrad(void)
     return true;
 }
 
+/*
+ * MoMo: the reference's defaults (lr 1 caps the step, beta 0.9, lower bound
+ * 0, which the cross-entropy loss has). It reads each minibatch's loss.
+ */
+static bool init_momo(void)
+{
+    freestep_momo_config c;
+    TRY(freestep_momo_default_config(&c));
+    printf("config lr %g weight_decay %g beta %g lb %g bias_correction %d "
+           "use_fstar %d\n",
+           c.lr, c.weight_decay, c.beta, c.lb, (int)c.bias_correction,
+           (int)c.use_fstar);
+    base_lr = c.lr;
+    TRY(freestep_momo_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                           N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
+/* MoMo-Adam: the reference's defaults (lr 1e-2, betas 0.9/0.999). */
+static bool init_momo_adam(void)
+{
+    freestep_momo_adam_config c;
+    TRY(freestep_momo_adam_default_config(&c));
+    printf("config lr %g beta1 %g beta2 %g eps %g weight_decay %g lb %g "
+           "divide %d use_fstar %d\n",
+           c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.lb, (int)c.divide,
+           (int)c.use_fstar);
+    base_lr = c.lr;
+    TRY(freestep_momo_adam_init(optimizer(), sizeof opt_memory, &c,
+                                FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -732,6 +765,8 @@ static const rule rules[] = {
     {"dadapt-adagrad", init_dadapt_adagrad, false},
     {"dadapt-adan", init_dadapt_adan, false},
     {"mirror-madgrad", init_mirror_madgrad, false},
+    {"momo", init_momo, false},
+    {"momo-adam", init_momo_adam, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -848,20 +883,24 @@ static bool train_epoch(rng *shuffler, double *mean_loss)
     for (size_t start = 0; start < N_TRAIN; start += BATCH) {
         size_t n = N_TRAIN - start < BATCH ? N_TRAIN - start : BATCH;
         float scale = 1.0f / (float)n;
+        double batch_loss = 0.0;
         memset(grads, 0, sizeof grads);
         for (size_t k = 0; k < n; k++) {
             size_t row = batch_order[start + k];
             size_t label = digits_labels[row];
             load_input(row, x);
             forward(x, h, z);
-            loss += softmax_loss(z, label);
+            batch_loss += softmax_loss(z, label);
             backward(x, h, z, label, scale);
         }
+        loss += batch_loss;
         if (!schedule_next_step()) {
             return false;
         }
-        TRY(freestep_optimizer_step_f32(optimizer(), params, grads, N_PARAMS,
-                                        state, state_len));
+        /* The minibatch's mean loss: MoMo reads it, the other rules ignore it. */
+        TRY(freestep_optimizer_step_loss_f32(optimizer(), params, grads,
+                                             N_PARAMS, batch_loss / (double)n,
+                                             state, state_len));
         step_count++;
     }
     *mean_loss = loss / N_TRAIN;
@@ -931,7 +970,7 @@ static const char usage[] =
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
-    "        mirror-madgrad\n"
+    "        mirror-madgrad, momo, momo-adam\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -16,8 +16,8 @@ use core::mem::{align_of, size_of};
 
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
-    Madgrad, MirrorMadgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Sgd,
+    Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Partial, Prodigy, Rmsprop,
+    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -107,6 +107,10 @@ pub enum freestep_rule {
     RULE_DADAPT_ADAN = 15,
     /// Mirror MADGRAD (`freestep_mirror_madgrad_init`).
     RULE_MIRROR_MADGRAD = 16,
+    /// MoMo (`freestep_momo_init`); steps need the loss.
+    RULE_MOMO = 17,
+    /// MoMo-Adam (`freestep_momo_adam_init`); steps need the loss.
+    RULE_MOMO_ADAM = 18,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -209,6 +213,8 @@ pub(crate) enum Any<T: Float> {
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
     MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
+    Momo(Optimizer<T, Momo>),
+    MomoAdam(Optimizer<T, MomoAdam>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -230,6 +236,8 @@ macro_rules! each_rule {
             Any::DAdaptAdagrad($o) => $e,
             Any::DAdaptAdan($o) => $e,
             Any::MirrorMadgrad($o) => $e,
+            Any::Momo($o) => $e,
+            Any::MomoAdam($o) => $e,
         }
     };
 }

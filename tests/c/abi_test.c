@@ -1484,6 +1484,93 @@ static void test_schedules(void)
     CHECK(untouched == 42.0);
 }
 
+/* ---- Rules that read the loss ----------------------------------------- */
+
+/*
+ * MoMo, beta 0.5, lr 10, from x = (2, -1) with g = (1, 3) and loss 5. The
+ * averages start at the first values: d = g, mean loss 5, <g, x> = -1,
+ * <d, x> = -1, |d|^2 = 10, so the step size is
+ * max(5 + (-1) - (-1), 0) / 10 = 0.5 (below the cap 10) and
+ * x = x - 0.5 g = (1.5, -2.5).
+ */
+static void test_momo(void)
+{
+    opt_mem m;
+    partial_mem pa;
+    freestep_rule rule = 0;
+    freestep_momo_config c;
+    OK(freestep_momo_default_config(&c));
+    CHECK(c.lr == 1.0 && c.weight_decay == 0.0 && c.beta == 0.9 &&
+          c.lb == 0.0 && !c.bias_correction && !c.use_fstar);
+    c.beta = 0.5;
+    c.lr = 10.0;
+    OK(freestep_momo_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_MOMO);
+    CHECK(state_len(OPT(m)) == 2);
+    double p[2] = {2.0, -1.0}, g[2] = {1.0, 3.0}, s[2] = {7.0, 7.0};
+    REFUSE(FREESTEP_MISSING_LOSS,
+           freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 2));
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
+           freestep_optimizer_step_loss_f64(OPT(m), p, g, 2, NAN, s, 2));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_step_loss_f64(OPT(m), NULL, g, 2, 5.0, s, 2));
+    CHECK(p[0] == 2.0 && p[1] == -1.0 && s[0] == 7.0 && s[1] == 7.0);
+    OK(freestep_optimizer_step_loss_f64(OPT(m), p, g, 2, 5.0, s, 2));
+    CHECK(p[0] == 1.5 && p[1] == -2.5 && s[0] == 1.0 && s[1] == 3.0);
+    freestep_progress pr;
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 1 && pr.lr == 0.5 && isnan(pr.d));
+
+    /* The same first step in phases. */
+    OK(freestep_momo_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL, 0));
+    double q[2] = {2.0, -1.0}, t[2] = {0, 0};
+    OK(freestep_optimizer_partial_f64(OPT(m), q, g, 2, t, 2, 0, 2, PART(pa)));
+    REFUSE(FREESTEP_MISSING_LOSS, freestep_optimizer_finish(OPT(m), PART(pa)));
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
+           freestep_optimizer_finish_loss(OPT(m), PART(pa), INFINITY));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_finish_loss(NULL, PART(pa), 5.0));
+    OK(freestep_optimizer_finish_loss(OPT(m), PART(pa), 5.0));
+    OK(freestep_optimizer_update_f64(OPT(m), q, g, 2, t, 2, 0, 2));
+    CHECK(q[0] == 1.5 && q[1] == -2.5);
+
+    /*
+     * MoMo-Adam at its defaults, x = 1, g = 2, loss 3: d = 0.2, v = 0.004,
+     * D = sqrt(0.004 / 0.001) + 1e-8 = 2 + 1e-8, mean loss 0.3,
+     * <g, x> average 0.2, <d, x> = 0.2, so the model's step
+     * 0.3 / (0.04 / D) = 15 exceeds the cap lr / (1 - 0.9) = 0.1:
+     * x = 1 - 0.1 * 0.2 / D.
+     */
+    freestep_momo_adam_config a;
+    OK(freestep_momo_adam_default_config(&a));
+    CHECK(a.lr == 1e-2 && a.beta1 == 0.9 && a.beta2 == 0.999 &&
+          a.eps == 1e-8 && a.weight_decay == 0.0 && a.lb == 0.0 &&
+          a.divide && !a.use_fstar);
+    OK(freestep_momo_adam_init(OPT(m), sizeof m.b, &a, FREESTEP_F32, 1, NULL,
+                               0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_MOMO_ADAM);
+    CHECK(state_len(OPT(m)) == 2);
+    float x[1] = {1.0f}, gx[1] = {2.0f}, st[2] = {0, 0};
+    REFUSE(FREESTEP_MISSING_LOSS,
+           freestep_optimizer_step_f32(OPT(m), x, gx, 1, st, 2));
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
+           freestep_optimizer_step_loss_f32(OPT(m), x, gx, 1, -INFINITY, st, 2));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_step_loss_f64(OPT(m), p, g, 1, 3.0, s, 2));
+    OK(freestep_optimizer_step_loss_f32(OPT(m), x, gx, 1, 3.0, st, 2));
+    CHECK(fabs(x[0] - (1.0 - 0.1 * 0.2 / (2.0 + 1e-8))) < 1e-7);
+    a.beta1 = 1.0;
+    CHECK(freestep_momo_adam_init(OPT(m), sizeof m.b, &a, FREESTEP_F32, 1,
+                                  NULL, 0) == FREESTEP_INVALID_HYPERPARAMETER);
+    c.lb = NAN;
+    CHECK(freestep_momo_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL,
+                             0) == FREESTEP_INVALID_HYPERPARAMETER);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_momo_default_config(NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_momo_adam_default_config(NULL));
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1503,6 +1590,7 @@ int main(void)
     test_phased_f32();
     test_threads();
     test_schedules();
+    test_momo();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);

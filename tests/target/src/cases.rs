@@ -10,9 +10,9 @@ use freestep::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
     DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule,
+    MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy,
+    ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -33,11 +33,13 @@ pub enum Rule {
     DAdaptAdagrad(DAdaptAdagradConfig),
     DAdaptAdan(DAdaptAdanConfig),
     MirrorMadgrad(MirrorMadgradConfig),
+    Momo(MomoConfig),
+    MomoAdam(MomoAdamConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 16] = [
+pub const RULE_NAMES: [&str; 18] = [
     "sgd",
     "adam",
     "adamw",
@@ -54,6 +56,8 @@ pub const RULE_NAMES: [&str; 16] = [
     "dadapt-adagrad",
     "dadapt-adan",
     "mirror-madgrad",
+    "momo",
+    "momo-adam",
 ];
 
 impl Rule {
@@ -76,6 +80,8 @@ impl Rule {
             Rule::DAdaptAdagrad(_) => 13,
             Rule::DAdaptAdan(_) => 14,
             Rule::MirrorMadgrad(_) => 15,
+            Rule::Momo(_) => 16,
+            Rule::MomoAdam(_) => 17,
         }
     }
 
@@ -97,6 +103,8 @@ impl Rule {
             Rule::DAdaptAdagrad(c) => job.run(DAdaptAdagrad::new(c)),
             Rule::DAdaptAdan(c) => job.run(DAdaptAdan::new(c)),
             Rule::MirrorMadgrad(c) => job.run(MirrorMadgrad::new(c)),
+            Rule::Momo(c) => job.run(Momo::new(c)),
+            Rule::MomoAdam(c) => job.run(MomoAdam::new(c)),
         }
     }
 }
@@ -177,6 +185,12 @@ impl Weights for DAdaptAdan {
 impl Weights for MirrorMadgrad {
     lr_access!();
 }
+impl Weights for Momo {
+    lr_access!();
+}
+impl Weights for MomoAdam {
+    lr_access!();
+}
 impl Weights for ScheduleFreeSgd {
     lr_access!();
     fn eval_weights<T: Float>(
@@ -247,7 +261,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 34] = [
+pub const CASES: [Case; 38] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -743,6 +757,62 @@ pub const CASES: [Case; 34] = [
             weight_decay: 0.01,
             eps: 1e-6,
             decouple_decay: true,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "momo",
+        rule: Rule::Momo(MomoConfig {
+            lr: 1.0,
+            weight_decay: 0.0,
+            beta: 0.9,
+            lb: 0.0,
+            bias_correction: false,
+            use_fstar: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "momo-bias-correction-fstar-decay-groups",
+        rule: Rule::Momo(MomoConfig {
+            lr: 0.5,
+            weight_decay: 1e-3,
+            beta: 0.8,
+            lb: -1.0,
+            bias_correction: true,
+            use_fstar: true,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "momo-adam",
+        rule: Rule::MomoAdam(MomoAdamConfig {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            lb: 0.0,
+            divide: true,
+            use_fstar: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "momo-adam-decay-no-divide-fstar-groups",
+        rule: Rule::MomoAdam(MomoAdamConfig {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 1e-3,
+            lb: 0.0,
+            divide: false,
+            use_fstar: true,
         }),
         groups: &TWO_GROUPS,
         schedule: None,
