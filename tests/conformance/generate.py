@@ -49,6 +49,7 @@ from typing import Callable, Optional
 import numpy as np
 import dadaptation
 import madgrad
+import mechanic_pytorch
 import momo
 import prodigyopt
 import schedulefree
@@ -93,6 +94,25 @@ class OptimizerInfo:
     scalar_reader: Optional[Callable] = None
     # The step takes the loss: step(loss=torch.tensor(loss)).
     needs_loss: bool = False
+    # Mechanic: the wrapped class's name; the factory then takes mechanize_kwargs.
+    base_optimizer: Optional[str] = None
+
+
+def mechanic_scalars(optimizer):
+    """Mechanic keeps its scale in optimizer.state['_mechanic']."""
+    state = optimizer.state["_mechanic"]
+    return {"s_sum": float(torch.sum(state["s"])), "s": state["s"].tolist(),
+            "iter_count": state["iter_count"]}
+
+
+def mechanic_info(base_name, base_class):
+    """A Mechanic entry: mechanize(base_class, **case.mechanize_kwargs)."""
+    return OptimizerInfo(
+        f"mechanic_pytorch.mechanize({base_name})", "mechanic-pytorch",
+        lambda tensors, mechanize_kwargs, **kw: mechanic_pytorch.mechanize(
+            base_class, **mechanize_kwargs)(tensors, **kw),
+        scalar_keys=("s_sum", "s", "iter_count"), scalar_reader=mechanic_scalars,
+        base_optimizer=base_name)
 
 
 def momo_scalars(optimizer):
@@ -141,6 +161,9 @@ OPTIMIZERS = {
         "momo.MomoAdam", "momo-opt", momo.MomoAdam,
         scalar_keys=("lb", "loss_avg", "number_steps"), scalar_reader=momo_scalars,
         needs_loss=True),
+    "mechanic-sgd": mechanic_info("torch.optim.SGD", torch.optim.SGD),
+    "mechanic-adamw": mechanic_info("torch.optim.AdamW", torch.optim.AdamW),
+    "mechanic-adam": mechanic_info("torch.optim.Adam", torch.optim.Adam),
 }
 
 LOSS_PASSED_AS = "step(loss=torch.tensor(losses[t]))"
@@ -158,6 +181,7 @@ class Case:
     zero_first_steps: int = 0
     eval_train_each_step: bool = False
     zero_x0_tensor: Optional[int] = None
+    mechanize_kwargs: Optional[dict] = None
 
     @property
     def name(self):
@@ -172,6 +196,11 @@ def open_case(optimizer, setting, **kwargs):
 def closed_case(optimizer, setting, **kwargs):
     """A closed-loop (logistic regression) case."""
     return Case(optimizer, setting, kwargs, kind="closed_loop")
+
+
+def mechanic_case(optimizer, setting, mechanize_kwargs=None, kind="open_loop", **kwargs):
+    """A Mechanic case: kwargs go to the base optimizer, mechanize_kwargs to mechanize."""
+    return Case(optimizer, setting, kwargs, kind=kind, mechanize_kwargs=mechanize_kwargs or {})
 
 
 def zero_first_case(optimizer, **kwargs):
@@ -375,6 +404,34 @@ CASES = [
     zero_first_case("momo-adam"),
     closed_case("momo-adam", "closed-loop"),
     closed_case("momo-adam", "closed-loop-fstar", lr=0.1, use_fstar=True, weight_decay=0.01),
+    # Mechanic over SGD, AdamW and Adam: every mechanize argument, base options.
+    mechanic_case("mechanic-sgd", "default", lr=0.01),
+    mechanic_case("mechanic-sgd", "momentum", lr=0.01, momentum=0.9),
+    mechanic_case("mechanic-sgd", "base-weight-decay", lr=0.01, momentum=0.9, weight_decay=0.01),
+    mechanic_case("mechanic-sgd", "store-delta", {"store_delta": True}, lr=0.01),
+    mechanic_case("mechanic-sgd", "s-decay", {"s_decay": 0.1}, lr=0.01),
+    mechanic_case("mechanic-sgd", "no-s-decay", {"s_decay": 0.0}, lr=0.01),
+    mechanic_case("mechanic-sgd", "betas", {"betas": (0.9, 0.99)}, lr=0.01),
+    mechanic_case("mechanic-sgd", "s-init-eps", {"s_init": 1e-4, "eps": 1e-6}, lr=0.01),
+    mechanic_case("mechanic-sgd", "all-options",
+                  {"store_delta": True, "s_decay": 0.05, "betas": (0.95, 0.999, 0.9999),
+                   "s_init": 1e-6, "eps": 1e-7}, lr=0.01, momentum=0.9, nesterov=True),
+    Case("mechanic-sgd", "zero-first-grads", {"lr": 0.01}, zero_first_steps=3,
+         mechanize_kwargs={}),
+    mechanic_case("mechanic-sgd", "closed-loop", kind="closed_loop", lr=0.01),
+    mechanic_case("mechanic-sgd", "closed-loop-store-delta", {"store_delta": True},
+                  kind="closed_loop", lr=0.01, momentum=0.9),
+    mechanic_case("mechanic-adamw", "default"),
+    mechanic_case("mechanic-adamw", "store-delta", {"store_delta": True}),
+    mechanic_case("mechanic-adamw", "weight-decay", weight_decay=0.1, lr=1e-3),
+    mechanic_case("mechanic-adamw", "amsgrad", amsgrad=True),
+    mechanic_case("mechanic-adamw", "s-decay-betas", {"s_decay": 0.02, "betas": (0.9, 0.999)},
+                  betas=(0.8, 0.99)),
+    Case("mechanic-adamw", "zero-first-grads", {}, zero_first_steps=3, mechanize_kwargs={}),
+    mechanic_case("mechanic-adamw", "closed-loop", kind="closed_loop", lr=0.01),
+    mechanic_case("mechanic-adamw", "closed-loop-store-delta", {"store_delta": True},
+                  kind="closed_loop", lr=0.01),
+    mechanic_case("mechanic-adam", "default", weight_decay=0.01),
 ]
 
 
@@ -519,6 +576,8 @@ def build_optimizer(case, tensors):
     """Construct the official optimizer; Prodigy's informational print is silenced."""
     info = OPTIMIZERS[case.optimizer]
     with contextlib.redirect_stdout(io.StringIO()):
+        if info.base_optimizer:
+            return info.factory(tensors, case.mechanize_kwargs, **case.hyperparameters)
         return info.factory(tensors, **case.hyperparameters)
 
 
@@ -692,6 +751,8 @@ def header(case, kind, trace, shapes, steps):
         "torch_version": torch.__version__,
         "dtype": "float64",
         "hyperparameters": case.hyperparameters,
+        **({"mechanize_kwargs": case.mechanize_kwargs, "base_optimizer": info.base_optimizer}
+           if info.base_optimizer else {}),
         "param_group_after_init": trace["group_after_init"],
         "shapes": shapes,
         "dim": sum(shape_sizes(shapes)),

@@ -1,6 +1,7 @@
 //! Replaying a fixture with freestep at element type `T` and measuring how
 //! far it strays from the reference, step by step.
 
+use freestep::mechanic::{Mechanic, Mechanized};
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Error, Float,
@@ -9,7 +10,7 @@ use freestep::{
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
-use super::rules::Rule;
+use super::rules::{MechanicBase, Rule, MECHANIC_SCALARS};
 
 /// How a replay ended.
 #[derive(Debug)]
@@ -115,6 +116,10 @@ enum Driver<T: Float> {
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
     Momo(Optimizer<T, Momo>),
     MomoAdam(Optimizer<T, MomoAdam>),
+    MechanicSgd(Mechanized<T, Sgd>),
+    MechanicAdam(Mechanized<T, Adam>),
+    MechanicAdagrad(Mechanized<T, Adagrad>),
+    MechanicRmsprop(Mechanized<T, Rmsprop>),
 }
 
 impl<T: Float> Driver<T> {
@@ -156,6 +161,20 @@ impl<T: Float> Driver<T> {
             Rule::MomoAdam(c) => {
                 Self::MomoAdam(Optimizer::with_groups(MomoAdam::new(c), n, groups)?)
             }
+            Rule::Mechanic(m, base) => match base {
+                MechanicBase::Sgd(c) => {
+                    Self::MechanicSgd(Mechanized::new(Sgd::new(c), n, groups, m)?)
+                }
+                MechanicBase::Adam(c) => {
+                    Self::MechanicAdam(Mechanized::new(Adam::new(c), n, groups, m)?)
+                }
+                MechanicBase::Adagrad(c) => {
+                    Self::MechanicAdagrad(Mechanized::new(Adagrad::new(c), n, groups, m)?)
+                }
+                MechanicBase::Rmsprop(c) => {
+                    Self::MechanicRmsprop(Mechanized::new(Rmsprop::new(c), n, groups, m)?)
+                }
+            },
         })
     }
 
@@ -177,6 +196,10 @@ impl<T: Float> Driver<T> {
             Self::DAdaptAdan(o) => o.state_len(),
             Self::Momo(o) => o.state_len(),
             Self::MomoAdam(o) => o.state_len(),
+            Self::MechanicSgd(o) => o.state_len(),
+            Self::MechanicAdam(o) => o.state_len(),
+            Self::MechanicAdagrad(o) => o.state_len(),
+            Self::MechanicRmsprop(o) => o.state_len(),
         }
     }
 
@@ -193,6 +216,10 @@ impl<T: Float> Driver<T> {
         match self {
             Self::Momo(o) => o.step_with_loss(params, grads, with_loss(loss)?, state),
             Self::MomoAdam(o) => o.step_with_loss(params, grads, with_loss(loss)?, state),
+            Self::MechanicSgd(o) => o.step(params, grads, state),
+            Self::MechanicAdam(o) => o.step(params, grads, state),
+            Self::MechanicAdagrad(o) => o.step(params, grads, state),
+            Self::MechanicRmsprop(o) => o.step(params, grads, state),
             Self::Sgd(o) => o.step(params, grads, state),
             Self::Adam(o) => o.step(params, grads, state),
             Self::ScheduleFreeSgd(o) => o.step(params, grads, state),
@@ -292,6 +319,10 @@ impl<T: Float> Driver<T> {
                 let r = o.rule();
                 momo_scalars(r.lb(), r.loss_avg(), r.k())
             }
+            Self::MechanicSgd(o) => mechanic_scalars(o.tuner()),
+            Self::MechanicAdam(o) => mechanic_scalars(o.tuner()),
+            Self::MechanicAdagrad(o) => mechanic_scalars(o.tuner()),
+            Self::MechanicRmsprop(o) => mechanic_scalars(o.tuner()),
             Self::MomoAdam(o) => {
                 let r = o.rule();
                 momo_scalars(r.lb(), r.loss_avg(), r.k())
@@ -318,6 +349,18 @@ fn averaging_scalars(a: &Averaging) -> Vec<(&'static str, Option<f64>)> {
         ("lr_max", Some(a.lr_max)),
         ("weight_sum", Some(a.weight_sum)),
     ]
+}
+
+/// `s_sum`, `iter_count` and each `s[j]`, named as the runner expands the
+/// reference's `s` vector.
+fn mechanic_scalars(m: &Mechanic) -> Vec<(&'static str, Option<f64>)> {
+    let mut out = vec![
+        ("s_sum", Some(m.s_sum())),
+        ("iter_count", Some(m.iter_count() as f64)),
+    ];
+    let names = MECHANIC_SCALARS.iter().skip(2);
+    out.extend(names.zip(m.s()).map(|(name, &s)| (*name, Some(s))));
+    out
 }
 
 fn momo_scalars(lb: f64, loss_avg: f64, k: u64) -> Vec<(&'static str, Option<f64>)> {

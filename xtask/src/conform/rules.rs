@@ -13,11 +13,12 @@
 
 use std::collections::BTreeSet;
 
+use freestep::mechanic::MAX_BETAS;
 use freestep::{
     AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptAdanConfig,
-    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MirrorMadgradConfig, MomoAdamConfig,
-    MomoConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig,
-    SgdConfig,
+    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MechanicConfig, MirrorMadgradConfig,
+    MomoAdamConfig, MomoConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -59,7 +60,36 @@ pub enum Rule {
     Momo(MomoConfig),
     /// `momo.MomoAdam`.
     MomoAdam(MomoAdamConfig),
+    /// `mechanic_pytorch.mechanize(Base)`: the tuner and its base rule.
+    Mechanic(MechanicConfig, MechanicBase),
 }
+
+/// The base optimizers a Mechanic fixture may wrap.
+#[derive(Clone, Copy, Debug)]
+pub enum MechanicBase {
+    /// `torch.optim.SGD`.
+    Sgd(SgdConfig),
+    /// `torch.optim.Adam` and `torch.optim.AdamW`.
+    Adam(AdamConfig),
+    /// `torch.optim.Adagrad`.
+    Adagrad(AdagradConfig),
+    /// `torch.optim.RMSprop`.
+    Rmsprop(RmspropConfig),
+}
+
+/// Mechanic's scalars: the scale, its per-beta parts `s[j]`, the count.
+pub const MECHANIC_SCALARS: [&str; 2 + MAX_BETAS] = [
+    "s_sum",
+    "iter_count",
+    "s[0]",
+    "s[1]",
+    "s[2]",
+    "s[3]",
+    "s[4]",
+    "s[5]",
+    "s[6]",
+    "s[7]",
+];
 
 impl Rule {
     /// True for the Schedule-Free rules, which have eval weights.
@@ -81,6 +111,7 @@ impl Rule {
             }
             Rule::Prodigy(_) => &["d", "d_hat", "d_max", "d_numerator", "d_denom", "k"],
             Rule::Momo(_) | Rule::MomoAdam(_) => &["lb", "loss_avg", "number_steps"],
+            Rule::Mechanic(..) => &MECHANIC_SCALARS,
         }
     }
 }
@@ -94,6 +125,11 @@ const MATH_FREE: [&str; 4] = ["foreach", "fused", "capturable", "differentiable"
 pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
     let mut r = Resolver::new(&fixture.hyperparameters, &fixture.param_group);
     r.math_free()?;
+    if fixture.optimizer.starts_with("mechanic-") {
+        let rule = mechanic(&mut r, fixture)?;
+        r.finish(&fixture.optimizer)?;
+        return Ok(rule);
+    }
     let rule = match fixture.optimizer.as_str() {
         "torch-sgd" => Rule::Sgd(sgd(&mut r)?),
         "torch-adam" => Rule::Adam(adam(&mut r, AdamConfig::default(), true)?),
@@ -317,6 +353,38 @@ fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
     Ok(config)
 }
 
+/// A Mechanic fixture: the base optimizer from `hyperparameters` and the
+/// group, the tuner from `mechanize_kwargs`.
+fn mechanic(r: &mut Resolver, fixture: &Fixture) -> Result<Rule, String> {
+    let Some((class, kwargs)) = &fixture.mechanic else {
+        return Err("a Mechanic fixture needs `base_optimizer`".into());
+    };
+    let base = match class.as_str() {
+        "torch.optim.SGD" => MechanicBase::Sgd(sgd(r)?),
+        "torch.optim.Adam" => MechanicBase::Adam(adam(r, AdamConfig::default(), true)?),
+        "torch.optim.AdamW" => MechanicBase::Adam(adam(r, AdamConfig::adamw(), false)?),
+        "torch.optim.Adagrad" => MechanicBase::Adagrad(adagrad(r)?),
+        "torch.optim.RMSprop" => MechanicBase::Rmsprop(rmsprop(r)?),
+        other => return Err(format!("Mechanic over `{other}` is not replayed")),
+    };
+    let empty = Object::new();
+    let mut m = Resolver::new(kwargs, &empty);
+    let d = MechanicConfig::default();
+    let (betas, n_betas) = m.float_list("betas", d.betas.get(..d.n_betas).unwrap_or(&[]))?;
+    let config = MechanicConfig {
+        s_decay: m.float("s_decay", d.s_decay)?,
+        betas,
+        n_betas,
+        s_init: m.float("s_init", d.s_init)?,
+        eps: m.float("eps", d.eps)?,
+        store_delta: m.flag("store_delta", d.store_delta)?,
+    };
+    // Only logs in the reference.
+    m.count("log_every", 0)?;
+    m.finish("mechanize")?;
+    Ok(Rule::Mechanic(config, base))
+}
+
 /// MoMo's constructor keeps `beta`, `lb`, `bias_correction` and
 /// `use_fstar` on the optimizer, not in the group.
 fn momo(r: &mut Resolver) -> Result<MomoConfig, String> {
@@ -490,6 +558,31 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A list of up to [`MAX_BETAS`] numbers, in a fixed array.
+    fn float_list(
+        &mut self,
+        key: &str,
+        default: &[f64],
+    ) -> Result<([f64; MAX_BETAS], usize), String> {
+        let mut out = [0.0; MAX_BETAS];
+        let values: Vec<f64> = match self.value(key)? {
+            Some(v) => json::array(v, key)?
+                .iter()
+                .enumerate()
+                .map(|(i, x)| json::number(x, &format!("{key}[{i}]")))
+                .collect::<Result<_, _>>()?,
+            None => default.to_vec(),
+        };
+        if values.is_empty() || values.len() > MAX_BETAS {
+            return Err(format!(
+                "`{key}` has {} values; 1 to {MAX_BETAS} are supported",
+                values.len()
+            ));
+        }
+        out.iter_mut().zip(&values).for_each(|(o, v)| *o = *v);
+        Ok((out, values.len()))
+    }
+
     /// `betas`, a list `[β1, β2]`.
     fn betas(&mut self, default: (f64, f64)) -> Result<(f64, f64), String> {
         let Some(v) = self.value("betas")? else {
@@ -573,6 +666,7 @@ mod tests {
             x0: vec![0.0],
             problem: Problem::OpenLoop(Vec::new()),
             losses: None,
+            mechanic: None,
             expected: Expected {
                 params: Vec::new(),
                 eval_params: None,
