@@ -35,6 +35,11 @@
 
 
 /**
+ * The most betas of a Mechanic tuner.
+ */
+#define FREESTEP_MECHANIC_MAX_BETAS 8
+
+/**
  * Parameters per layout tile: a phased-step range must start on a multiple
  * of this.
  */
@@ -49,7 +54,7 @@
  * An upper bound of `freestep_optimizer_size()` on every target, for
  * static blocks.
  */
-#define FREESTEP_OPTIMIZER_MAX_SIZE 1024
+#define FREESTEP_OPTIMIZER_MAX_SIZE 2048
 
 /**
  * An upper bound of `freestep_optimizer_align()` on every target.
@@ -987,6 +992,41 @@ typedef struct freestep_group {
 } freestep_group;
 
 /**
+ * Hyperparameters of the Mechanic tuner, as `mechanic_pytorch.mechanize`'s
+ * arguments (`betas` as an array and a count; `log_every` and `log_func`
+ * only log there: read the scale with `freestep_optimizer_mechanic_scale`).
+ */
+typedef struct freestep_mechanic_config {
+    /**
+     * The scale's own weight decay (lambda), >= 0 (default 0.01).
+     */
+    double s_decay;
+    /**
+     * The betas of the parallel tuners, each in [0, 1] (default 0.9, 0.99,
+     * 0.999, 0.9999, 0.99999, 0.999999).
+     */
+    double betas[FREESTEP_MECHANIC_MAX_BETAS];
+    /**
+     * How many of `betas` are used, 1..=FREESTEP_MECHANIC_MAX_BETAS
+     * (default 6).
+     */
+    size_t n_betas;
+    /**
+     * The initial scale, >= 0 (default 1e-8).
+     */
+    double s_init;
+    /**
+     * Added to divisors, > 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * Keep the offset from the start in the state instead of recomputing
+     * it (one more value per parameter; default false).
+     */
+    bool store_delta;
+} freestep_mechanic_config;
+
+/**
  * What a trainer logs after a step.
  */
 typedef struct freestep_progress {
@@ -1687,6 +1727,49 @@ freestep_status freestep_momo_adam_init(struct freestep_optimizer *opt,
                                         size_t n_params,
                                         const struct freestep_group *groups,
                                         size_t n_groups);
+
+/**
+ * Writes `mechanize`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_mechanic_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_mechanic_default_config(struct freestep_mechanic_config *out);
+
+/**
+ * Puts a Mechanic tuner over the optimizer `opt`, which must not have
+ * stepped yet: from now on each `freestep_optimizer_step_*` (or
+ * `_step_loss_*`) takes the rule's step and then rescales the distance
+ * from the starting point. The state grows by 2 values per parameter (3
+ * with `store_delta`): ask `freestep_optimizer_state_len` again. Calling
+ * it again replaces the tuner.
+ *
+ * A tuned optimizer steps in one call only: the split-step functions and
+ * the Schedule-Free ones give `FREESTEP_UNSUPPORTED`. Schedule-Free rules
+ * cannot be tuned (`FREESTEP_UNSUPPORTED`), nor can an optimizer that has
+ * stepped. A hyperparameter out of range gives
+ * `FREESTEP_INVALID_HYPERPARAMETER`. On error nothing changes.
+ *
+ * # Safety
+ *
+ * `opt` points to an initialised optimizer block that no other call uses
+ * meanwhile; `config` to a readable `freestep_mechanic_config`.
+ */
+freestep_status freestep_optimizer_mechanize(struct freestep_optimizer *opt,
+                                             const struct freestep_mechanic_config *config);
+
+/**
+ * Writes the Mechanic scale S (the sum of the per-beta scales; 0 before
+ * the first step) into `*out`. An optimizer without a tuner gives
+ * `FREESTEP_UNSUPPORTED`. On error `*out` is not written.
+ *
+ * # Safety
+ *
+ * `opt` points to an initialised optimizer block and `out` to a writable
+ * `double`.
+ */
+freestep_status freestep_optimizer_mechanic_scale(const struct freestep_optimizer *opt,
+                                                  double *out);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

@@ -742,6 +742,44 @@ static bool init_momo_adam(void)
     return true;
 }
 
+/* Puts Mechanic, at mechanize's defaults, over the rule just initialised. */
+static bool mechanize(void)
+{
+    freestep_mechanic_config m;
+    TRY(freestep_mechanic_default_config(&m));
+    printf("mechanic s_decay %g betas %lu s_init %g eps %g store_delta %d\n",
+           m.s_decay, (unsigned long)m.n_betas, m.s_init, m.eps,
+           (int)m.store_delta);
+    TRY(freestep_optimizer_mechanize(optimizer(), &m));
+    return true;
+}
+
+/* Mechanic over AdamW, both at their defaults (AdamW's lr 1e-3). */
+static bool init_mechanic_adamw(void)
+{
+    freestep_adam_config c;
+    TRY(freestep_adamw_default_config(&c));
+    printf("config lr %g beta1 %g beta2 %g eps %g weight_decay %g\n", c.lr,
+           c.beta1, c.beta2, c.eps, c.weight_decay);
+    base_lr = c.lr;
+    TRY(freestep_adam_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                           N_PARAMS, groups, N_GROUPS));
+    return mechanize();
+}
+
+/* Mechanic over SGD at torch's default lr of 1e-3, which it scales up. */
+static bool init_mechanic_sgd(void)
+{
+    freestep_sgd_config c;
+    TRY(freestep_sgd_default_config(&c));
+    printf("config lr %g momentum %g weight_decay %g\n", c.lr, c.momentum,
+           c.weight_decay);
+    base_lr = c.lr;
+    TRY(freestep_sgd_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                          N_PARAMS, groups, N_GROUPS));
+    return mechanize();
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -767,6 +805,8 @@ static const rule rules[] = {
     {"mirror-madgrad", init_mirror_madgrad, false},
     {"momo", init_momo, false},
     {"momo-adam", init_momo_adam, false},
+    {"mechanic-adamw", init_mechanic_adamw, false},
+    {"mechanic-sgd", init_mechanic_sgd, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -970,7 +1010,7 @@ static const char usage[] =
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
-    "        mirror-madgrad, momo, momo-adam\n"
+    "        mirror-madgrad, momo, momo-adam, mechanic-adamw, mechanic-sgd\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

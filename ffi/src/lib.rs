@@ -61,6 +61,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 
 pub mod boundary;
 pub mod config;
+pub mod mechanic;
 pub mod object;
 pub mod optimizer;
 pub mod schedule;

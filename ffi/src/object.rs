@@ -14,6 +14,7 @@
 
 use core::mem::{align_of, size_of};
 
+use freestep_core::mechanic::Mechanic;
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
     Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Partial, Prodigy, Rmsprop,
@@ -122,7 +123,7 @@ pub const FREESTEP_MAX_GROUPS: usize = 16;
 
 /// An upper bound of `freestep_optimizer_size()` on every target, for
 /// static blocks.
-pub const FREESTEP_OPTIMIZER_MAX_SIZE: usize = 1024;
+pub const FREESTEP_OPTIMIZER_MAX_SIZE: usize = 2048;
 
 /// An upper bound of `freestep_optimizer_align()` on every target.
 pub const FREESTEP_OPTIMIZER_MAX_ALIGN: usize = 16;
@@ -257,6 +258,9 @@ pub(crate) struct Object {
     header: Header,
     rule: freestep_rule,
     body: Body,
+    /// The Mechanic tuner over the rule, once `freestep_optimizer_mechanize`
+    /// has added one.
+    tuner: Option<Mechanic>,
 }
 
 impl Object {
@@ -266,6 +270,7 @@ impl Object {
             header: Header::new(OPTIMIZER_MAGIC, size_of::<Self>()),
             rule,
             body: T::wrap(any),
+            tuner: None,
         }
     }
 
@@ -308,14 +313,44 @@ impl Object {
         self.rule
     }
 
-    /// The optimizer, if its precision is `T`.
+    /// The optimizer, if its precision is `T`, for the calls a Mechanic
+    /// tuner does not support (the phases, the Schedule-Free switches).
     pub fn any<T: Element>(&self) -> Result<&Any<T>, freestep_status> {
+        if self.tuner.is_some() {
+            return Err(freestep_status::UNSUPPORTED);
+        }
         T::any(&self.body).ok_or(freestep_status::WRONG_PRECISION)
     }
 
-    /// The optimizer, mutably, if its precision is `T`.
+    /// The optimizer, mutably, if its precision is `T`; see [`any`](Self::any).
     pub fn any_mut<T: Element>(&mut self) -> Result<&mut Any<T>, freestep_status> {
+        if self.tuner.is_some() {
+            return Err(freestep_status::UNSUPPORTED);
+        }
         T::any_mut(&mut self.body).ok_or(freestep_status::WRONG_PRECISION)
+    }
+
+    /// The optimizer and its tuner, if its precision is `T`.
+    pub fn tuned_mut<T: Element>(
+        &mut self,
+    ) -> Result<(&mut Any<T>, &mut Option<Mechanic>), freestep_status> {
+        let any = T::any_mut(&mut self.body).ok_or(freestep_status::WRONG_PRECISION)?;
+        Ok((any, &mut self.tuner))
+    }
+
+    /// The Mechanic tuner, if the optimizer has one.
+    pub fn tuner(&self) -> Option<&Mechanic> {
+        self.tuner.as_ref()
+    }
+
+    /// The Mechanic tuner, mutably, if the optimizer has one.
+    pub fn tuner_mut(&mut self) -> Option<&mut Mechanic> {
+        self.tuner.as_mut()
+    }
+
+    /// Puts `tuner` over the rule, replacing any earlier one.
+    pub fn set_tuner(&mut self, tuner: Mechanic) {
+        self.tuner = Some(tuner);
     }
 
     /// Runs `f` with the optimizer in whichever precision it has.

@@ -50,6 +50,24 @@ fn switch<T: Float, R: ScheduleFree>(
     }
 }
 
+impl Object {
+    /// The state length: the rule's, plus the tuner's if there is one.
+    fn state_len(&self) -> usize {
+        let n = self.with_any(Any::len, Any::len);
+        let base = self.with_any(Any::state_len, Any::state_len);
+        let tuner = self.tuner().map_or(0, |t| t.state_len(n));
+        base.saturating_add(tuner)
+    }
+
+    /// Forgets the progress of the rule and of the tuner.
+    fn reset(&mut self) {
+        self.with_any_mut(Any::reset, Any::reset);
+        if let Some(t) = self.tuner_mut() {
+            t.reset();
+        }
+    }
+}
+
 impl<T: Float> Any<T> {
     fn len(&self) -> usize {
         each_rule!(self, o => o.len())
@@ -194,7 +212,7 @@ fn outside<T>(object: &Buf<u8>, written: &[&Buf<T>]) -> Result<(), freestep_stat
 /// # Safety
 ///
 /// `opt` and `out` must be valid as the query functions document.
-unsafe fn query<V>(
+pub(crate) unsafe fn query<V>(
     opt: *const freestep_optimizer,
     out: *mut V,
     f: impl FnOnce(&Object) -> Result<V, freestep_status>,
@@ -230,7 +248,7 @@ pub unsafe extern "C" fn freestep_optimizer_state_len(
     out: *mut usize,
 ) -> freestep_status {
     // SAFETY: the same contract.
-    unsafe { query(opt, out, |o| Ok(o.with_any(Any::state_len, Any::state_len))) }
+    unsafe { query(opt, out, |o| Ok(o.state_len())) }
 }
 
 /// Writes the optimizer's rule into `*out` (`FREESTEP_RULE_ADAMW` for Adam
@@ -308,7 +326,7 @@ pub unsafe extern "C" fn freestep_optimizer_reset(opt: *mut freestep_optimizer) 
     boundary(|| {
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get_mut(opt) }?;
-        object.with_any_mut(Any::reset, Any::reset);
+        object.reset();
         Ok(())
     })
 }
@@ -363,13 +381,26 @@ unsafe fn step<T: Element>(
 
     // SAFETY: the caller passes an optimizer block as documented, and the
     // arrays of the call do not overlap it (checked above).
-    let any = unsafe { Object::get_mut(opt) }?.any_mut::<T>()?;
-    any.check_lengths(n, state_len)?;
+    let object = unsafe { Object::get_mut(opt) }?;
+    if n != object.with_any(Any::len, Any::len) {
+        return Err(freestep_status::BAD_LENGTH);
+    }
+    if state_len != object.state_len() {
+        return Err(freestep_status::BAD_STATE_LENGTH);
+    }
+    let (any, tuner) = object.tuned_mut::<T>()?;
     // SAFETY: each array was checked for NULL, alignment and size, the
     // written ones overlap nothing else, and the lengths are the
     // optimizer's; the caller promises the elements are valid.
     let (p, g, s) = unsafe { (params.slice_mut(), grads.slice(), state.slice_mut()) };
-    any.step(p, g, loss, s).map_err(status_of)
+    match tuner {
+        None => any.step(p, g, loss, s),
+        Some(tuner) => {
+            let (base, own) = s.split_at_mut(any.state_len());
+            each_rule!(any, o => tuner.step(o, p, g, loss, (base, own)))
+        }
+    }
+    .map_err(status_of)
 }
 
 /// Takes one optimizer step: reads the gradients, updates `params` and

@@ -1571,6 +1571,87 @@ static void test_momo(void)
     REFUSE(FREESTEP_NULL_POINTER, freestep_momo_adam_default_config(NULL));
 }
 
+/* ---- Mechanic ----------------------------------------------------------- */
+
+/*
+ * Mechanic over SGD (lr 0.5). Before the first step the scale S is 0 and the
+ * parameters are the reference, so the tuner sees h = 0: each beta's scale
+ * becomes (beta * 1e-6) * s_init / 6 / eps, and x = x0 - 0.5 g S' with S'
+ * their sum.
+ */
+static void test_mechanic(void)
+{
+    opt_mem m, sf;
+    partial_mem pa;
+    freestep_mechanic_config mc;
+    OK(freestep_mechanic_default_config(&mc));
+    CHECK(mc.s_decay == 0.01 && mc.n_betas == 6 && mc.betas[0] == 0.9 &&
+          mc.betas[5] == 0.999999 && mc.s_init == 1e-8 && mc.eps == 1e-8 &&
+          !mc.store_delta);
+    freestep_sgd_config c;
+    OK(freestep_sgd_default_config(&c));
+    c.lr = 0.5;
+    OK(freestep_sgd_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL, 0));
+    double scale = -1.0;
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_mechanize(OPT(m), NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_mechanize(NULL, &mc));
+    freestep_mechanic_config bad = mc;
+    bad.n_betas = 0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_mechanize(OPT(m), &bad));
+    bad = mc;
+    bad.betas[2] = 1.5;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_mechanize(OPT(m), &bad));
+    CHECK(state_len(OPT(m)) == 0);
+    OK(freestep_optimizer_mechanize(OPT(m), &mc));
+    CHECK(state_len(OPT(m)) == 4);
+    OK(freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    CHECK(scale == 0.0);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_mechanic_scale(OPT(m), NULL));
+
+    double want_scale = 0.0;
+    for (size_t j = 0; j < 6; j++) {
+        want_scale += (mc.betas[j] * 1e-6) * mc.s_init / 6.0 / (0.0 + mc.eps);
+    }
+    double p[2] = {1.0, -2.0}, g[2] = {0.25, 4.0}, s[4] = {0, 0, 0, 0};
+    REFUSE(FREESTEP_BAD_STATE_LENGTH,
+           freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 3));
+    g[1] = NAN;
+    REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+           freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 4));
+    g[1] = 4.0;
+    CHECK(p[0] == 1.0 && p[1] == -2.0);
+    OK(freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 4));
+    OK(freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    CHECK(fabs(scale - want_scale) <= 1e-15 * want_scale);
+    CHECK(fabs(p[0] - (1.0 - 0.5 * 0.25 * want_scale)) < 1e-15);
+    CHECK(fabs(p[1] - (-2.0 - 0.5 * 4.0 * want_scale)) < 1e-15);
+    /* One call only: the split step is not available. */
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_optimizer_partial_f64(OPT(m), p, g, 2, s, 4, 0, 2, PART(pa)));
+    /* Only before the first step. */
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_mechanize(OPT(m), &mc));
+    OK(freestep_optimizer_reset(OPT(m)));
+    OK(freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    CHECK(scale == 0.0);
+
+    /* With store_delta the state has a third value per parameter. */
+    mc.store_delta = true;
+    OK(freestep_sgd_init(OPT(m), sizeof m.b, &c, FREESTEP_F32, 3, NULL, 0));
+    OK(freestep_optimizer_mechanize(OPT(m), &mc));
+    CHECK(state_len(OPT(m)) == 9);
+
+    /* Schedule-Free rules cannot be tuned. */
+    freestep_sgd_schedulefree_config sc;
+    OK(freestep_sgd_schedulefree_default_config(&sc));
+    OK(freestep_sgd_schedulefree_init(OPT(sf), sizeof sf.b, &sc, FREESTEP_F32,
+                                      3, NULL, 0));
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_mechanize(OPT(sf), &mc));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_mechanic_default_config(NULL));
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1591,6 +1672,7 @@ int main(void)
     test_threads();
     test_schedules();
     test_momo();
+    test_mechanic();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);
