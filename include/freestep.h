@@ -277,6 +277,10 @@ enum freestep_rule
      * MoMo-Adam (`freestep_momo_adam_init`); steps need the loss.
      */
     FREESTEP_RULE_MOMO_ADAM = 18,
+    /**
+     * Schedule-Free RAdam (`freestep_radam_schedulefree_init`).
+     */
+    FREESTEP_RULE_RADAM_SCHEDULEFREE = 19,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -474,6 +478,46 @@ typedef struct freestep_sgd_schedulefree_config {
      */
     double weight_lr_power;
 } freestep_sgd_schedulefree_config;
+
+/**
+ * Hyperparameters of Schedule-Free RAdam, as `RAdamScheduleFree`'s
+ * arguments. It needs no warmup: RAdam's rectification plays that part.
+ */
+typedef struct freestep_radam_schedulefree_config {
+    /**
+     * Learning rate, >= 0 (default 0.0025).
+     */
+    double lr;
+    /**
+     * Interpolation between z and x, in (0, 1) (default 0.9).
+     */
+    double beta1;
+    /**
+     * Decay of the second moment, in [0, 1) (default 0.999).
+     */
+    double beta2;
+    /**
+     * Added to the denominator, > 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * Weight decay at y, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Polynomial weighting of the average (default 0).
+     */
+    double r;
+    /**
+     * Exponent of the largest lr in the averaging weight, >= 0 (default 2).
+     */
+    double weight_lr_power;
+    /**
+     * Take no step while the rectification is undefined, instead of an
+     * unnormalised one (default true).
+     */
+    bool silent_sgd_phase;
+} freestep_radam_schedulefree_config;
 
 /**
  * Hyperparameters of Schedule-Free AdamW, as `AdamWScheduleFree`'s
@@ -1122,6 +1166,14 @@ freestep_status freestep_adamw_default_config(struct freestep_adam_config *out);
 freestep_status freestep_sgd_schedulefree_default_config(struct freestep_sgd_schedulefree_config *out);
 
 /**
+ * Writes `RAdamScheduleFree`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_radam_schedulefree_config`;
+ * NULL or a misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_radam_schedulefree_default_config(struct freestep_radam_schedulefree_config *out);
+
+/**
  * Writes `AdamWScheduleFree`'s defaults into `*out`.
  *
  * `out` must point to a writable `freestep_adamw_schedulefree_config`;
@@ -1727,6 +1779,35 @@ freestep_status freestep_momo_adam_init(struct freestep_optimizer *opt,
                                         size_t n_params,
                                         const struct freestep_group *groups,
                                         size_t n_groups);
+
+/**
+ * Initialises a Schedule-Free RAdam optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_radam_schedulefree_init(struct freestep_optimizer *opt,
+                                                 size_t opt_size,
+                                                 const struct freestep_radam_schedulefree_config *config,
+                                                 freestep_precision precision,
+                                                 size_t n_params,
+                                                 const struct freestep_group *groups,
+                                                 size_t n_groups);
 
 /**
  * Writes `mechanize`'s defaults into `*out`.

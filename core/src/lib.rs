@@ -81,7 +81,8 @@ pub use rules::momo::{Momo, MomoAdam, MomoAdamConfig, MomoConfig};
 pub use rules::prodigy::{Prodigy, ProdigyConfig};
 pub use rules::rmsprop::{Rmsprop, RmspropConfig};
 pub use rules::schedule_free::{
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeRAdam, ScheduleFreeRAdamConfig,
+    ScheduleFreeSgd, ScheduleFreeSgdConfig,
 };
 pub use rules::sgd::{Sgd, SgdConfig};
 pub use schedule::Schedule;

@@ -42,6 +42,11 @@ impl Judged for ScheduleFreeSgd {
         averaged(opt, params, state)
     }
 }
+impl Judged for ScheduleFreeRAdam {
+    fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
+        averaged(opt, params, state)
+    }
+}
 impl Judged for ScheduleFreeAdamW {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
         averaged(opt, params, state)
@@ -164,6 +169,30 @@ macro_rules! rows {
             quadratic_bar: 1e-4,
             quadratic: sf_adamw(0.05),
             rosenbrock: sf_adamw(0.01),
+            rosenbrock_steps: 20_000,
+        });
+        let sf_radam = |lr, silent_sgd_phase, weight_decay| {
+            ScheduleFreeRAdam::new(ScheduleFreeRAdamConfig {
+                lr,
+                silent_sgd_phase,
+                weight_decay,
+                ..Default::default()
+            })
+        };
+        $check(Row {
+            name: "radam-schedulefree",
+            quadratic_bar: 1e-4,
+            quadratic: sf_radam(0.05, true, 0.0),
+            rosenbrock: sf_radam(0.01, true, 0.0),
+            rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "radam-schedulefree-sgd-phase-decay",
+            quadratic_bar: 1e-4,
+            quadratic: sf_radam(0.05, false, 1e-5),
+            // Its first four steps are plain SGD steps, far too long at 0.01
+            // for the gradients of 200 at the start.
+            rosenbrock: sf_radam(1e-3, false, 0.0),
             rosenbrock_steps: 20_000,
         });
         let prodigy = |slice_p| {

@@ -446,6 +446,27 @@ static bool init_adamw_schedulefree(void)
 }
 
 /*
+ * Schedule-Free RAdam: the lr of Schedule-Free AdamW above; RAdam's
+ * rectification replaces warmup (the first four steps only gather v).
+ */
+static bool init_radam_schedulefree(void)
+{
+    freestep_radam_schedulefree_config c;
+    TRY(freestep_radam_schedulefree_default_config(&c));
+    c.lr = 0.01;
+    c.weight_decay = 1e-4;
+    printf("config lr %g beta1 %g beta2 %g eps %g weight_decay %g r %g "
+           "weight_lr_power %g silent_sgd_phase %d\n",
+           c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.r,
+           c.weight_lr_power, (int)c.silent_sgd_phase);
+    base_lr = c.lr;
+    TRY(freestep_radam_schedulefree_init(optimizer(), sizeof opt_memory, &c,
+                                         FREESTEP_F32, N_PARAMS, groups,
+                                         N_GROUPS));
+    return true;
+}
+
+/*
  * Schedule-Free SGD: the reference's defaults (lr 1.0, no warmup) suit this
  * net as they are.
  */
@@ -788,6 +809,7 @@ typedef struct {
 
 static const rule rules[] = {
     {"adamw-schedulefree", init_adamw_schedulefree, true},
+    {"radam-schedulefree", init_radam_schedulefree, true},
     {"sgd-schedulefree", init_sgd_schedulefree, true},
     {"adamw", init_adamw, false},
     {"adam", init_adam, false},
@@ -1010,7 +1032,8 @@ static const char usage[] =
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
-    "        mirror-madgrad, momo, momo-adam, mechanic-adamw, mechanic-sgd\n"
+    "        mirror-madgrad, momo, momo-adam, mechanic-adamw, mechanic-sgd,\n"
+    "        radam-schedulefree\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

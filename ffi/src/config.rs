@@ -15,7 +15,8 @@ use freestep_core::{
     DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
     MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy,
     ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
+    ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -121,6 +122,30 @@ pub struct freestep_adamw_schedulefree_config {
     pub r: f64,
     /// Exponent of the largest lr in the averaging weight, >= 0 (default 2).
     pub weight_lr_power: f64,
+}
+
+/// Hyperparameters of Schedule-Free RAdam, as `RAdamScheduleFree`'s
+/// arguments. It needs no warmup: RAdam's rectification plays that part.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_radam_schedulefree_config {
+    /// Learning rate, >= 0 (default 0.0025).
+    pub lr: f64,
+    /// Interpolation between z and x, in (0, 1) (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment, in [0, 1) (default 0.999).
+    pub beta2: f64,
+    /// Added to the denominator, > 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay at y, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Polynomial weighting of the average (default 0).
+    pub r: f64,
+    /// Exponent of the largest lr in the averaging weight, >= 0 (default 2).
+    pub weight_lr_power: f64,
+    /// Take no step while the rectification is undefined, instead of an
+    /// unnormalised one (default true).
+    pub silent_sgd_phase: bool,
 }
 
 /// Hyperparameters of Prodigy, as `prodigyopt.Prodigy`'s arguments.
@@ -606,6 +631,51 @@ impl Rule for ScheduleFreeAdamW {
     }
     fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
         Any::AdamWScheduleFree(opt)
+    }
+}
+
+impl freestep_radam_schedulefree_config {
+    fn from_core(c: ScheduleFreeRAdamConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            r: c.r,
+            weight_lr_power: c.weight_lr_power,
+            silent_sgd_phase: c.silent_sgd_phase,
+        }
+    }
+}
+
+impl Config for freestep_radam_schedulefree_config {
+    type Rule = ScheduleFreeRAdam;
+    unsafe fn read(p: *const Self) -> ScheduleFreeRAdam {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flag is read as a byte.
+        let c = unsafe {
+            ScheduleFreeRAdamConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                r: field!(p, r),
+                weight_lr_power: field!(p, weight_lr_power),
+                silent_sgd_phase: flag!(p, silent_sgd_phase),
+            }
+        };
+        ScheduleFreeRAdam::new(c)
+    }
+}
+
+impl Rule for ScheduleFreeRAdam {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_RADAM_SCHEDULEFREE
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::RAdamScheduleFree(opt)
     }
 }
 
@@ -1285,6 +1355,18 @@ pub extern "C" fn freestep_sgd_schedulefree_default_config(
 ) -> freestep_status {
     let value = ScheduleFreeSgdConfig::default();
     write_default(out, freestep_sgd_schedulefree_config::from_core(value))
+}
+
+/// Writes `RAdamScheduleFree`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_radam_schedulefree_config`;
+/// NULL or a misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_radam_schedulefree_default_config(
+    out: *mut freestep_radam_schedulefree_config,
+) -> freestep_status {
+    let value = ScheduleFreeRAdamConfig::default();
+    write_default(out, freestep_radam_schedulefree_config::from_core(value))
 }
 
 /// Writes `AdamWScheduleFree`'s defaults into `*out`.
@@ -2057,6 +2139,41 @@ pub unsafe extern "C" fn freestep_momo_adam_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_momo_adam_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Schedule-Free RAdam optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_radam_schedulefree_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_radam_schedulefree_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

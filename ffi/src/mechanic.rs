@@ -122,7 +122,9 @@ pub unsafe extern "C" fn freestep_optimizer_mechanize(
         let object = unsafe { Object::get_mut(opt) }?;
         let schedule_free = matches!(
             object.rule(),
-            freestep_rule::RULE_SGD_SCHEDULEFREE | freestep_rule::RULE_ADAMW_SCHEDULEFREE
+            freestep_rule::RULE_SGD_SCHEDULEFREE
+                | freestep_rule::RULE_ADAMW_SCHEDULEFREE
+                | freestep_rule::RULE_RADAM_SCHEDULEFREE
         );
         let stepped = object.with_any(
             |a: &Any<f32>| each_rule!(a, o => o.has_stepped()),

@@ -18,7 +18,7 @@ use freestep_core::mechanic::Mechanic;
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
     Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Partial, Prodigy, Rmsprop,
-    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    ScheduleFreeAdamW, ScheduleFreeRAdam, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -112,6 +112,8 @@ pub enum freestep_rule {
     RULE_MOMO = 17,
     /// MoMo-Adam (`freestep_momo_adam_init`); steps need the loss.
     RULE_MOMO_ADAM = 18,
+    /// Schedule-Free RAdam (`freestep_radam_schedulefree_init`).
+    RULE_RADAM_SCHEDULEFREE = 19,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -203,6 +205,7 @@ pub(crate) enum Any<T: Float> {
     Adam(Optimizer<T, Adam>),
     SgdScheduleFree(Optimizer<T, ScheduleFreeSgd>),
     AdamWScheduleFree(Optimizer<T, ScheduleFreeAdamW>),
+    RAdamScheduleFree(Optimizer<T, ScheduleFreeRAdam>),
     Prodigy(Optimizer<T, Prodigy>),
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
@@ -226,6 +229,7 @@ macro_rules! each_rule {
             Any::Adam($o) => $e,
             Any::SgdScheduleFree($o) => $e,
             Any::AdamWScheduleFree($o) => $e,
+            Any::RAdamScheduleFree($o) => $e,
             Any::Prodigy($o) => $e,
             Any::Adagrad($o) => $e,
             Any::Rmsprop($o) => $e,

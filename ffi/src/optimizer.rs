@@ -154,6 +154,7 @@ impl<T: Float> Any<T> {
         match self {
             Any::SgdScheduleFree(o) => switch(o, to_eval, params, state),
             Any::AdamWScheduleFree(o) => switch(o, to_eval, params, state),
+            Any::RAdamScheduleFree(o) => switch(o, to_eval, params, state),
             _ => return Err(freestep_status::UNSUPPORTED),
         }
         .map_err(status_of)
@@ -163,6 +164,7 @@ impl<T: Float> Any<T> {
         match self {
             Any::SgdScheduleFree(o) => o.eval_params(params, state, out),
             Any::AdamWScheduleFree(o) => o.eval_params(params, state, out),
+            Any::RAdamScheduleFree(o) => o.eval_params(params, state, out),
             _ => return Err(freestep_status::UNSUPPORTED),
         }
         .map_err(status_of)
@@ -173,6 +175,7 @@ impl<T: Float> Any<T> {
         match self {
             Any::SgdScheduleFree(o) => Ok(o.is_train_mode()),
             Any::AdamWScheduleFree(o) => Ok(o.is_train_mode()),
+            Any::RAdamScheduleFree(o) => Ok(o.is_train_mode()),
             _ => Err(freestep_status::UNSUPPORTED),
         }
     }

@@ -1652,6 +1652,52 @@ static void test_mechanic(void)
     REFUSE(FREESTEP_NULL_POINTER, freestep_mechanic_default_config(NULL));
 }
 
+/* ---- Schedule-Free RAdam ------------------------------------------------ */
+
+/*
+ * Without the silent phase the first step is plain: rho_1 = 1 <= 4, so the
+ * lr is not rectified and g not normalised, the averaging weight is 1, and
+ * y = z = y0 - lr g. With it, the first four steps (rho_4 = 3.997) move
+ * nothing and the fifth does.
+ */
+static void test_radam_schedulefree(void)
+{
+    opt_mem m;
+    freestep_rule rule = 0;
+    freestep_radam_schedulefree_config c;
+    OK(freestep_radam_schedulefree_default_config(&c));
+    CHECK(c.lr == 0.0025 && c.beta1 == 0.9 && c.beta2 == 0.999 &&
+          c.eps == 1e-8 && c.weight_decay == 0.0 && c.r == 0.0 &&
+          c.weight_lr_power == 2.0 && c.silent_sgd_phase);
+    OK(freestep_radam_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F64,
+                                        1, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_RADAM_SCHEDULEFREE);
+    CHECK(state_len(OPT(m)) == 2);
+    double y[1] = {1.0}, g[1] = {2.0}, s[2] = {0, 0};
+    for (int k = 0; k < 4; k++) {
+        OK(freestep_optimizer_step_f64(OPT(m), y, g, 1, s, 2));
+    }
+    CHECK(y[0] == 1.0);
+    OK(freestep_optimizer_step_f64(OPT(m), y, g, 1, s, 2));
+    CHECK(y[0] < 1.0);
+    OK(freestep_optimizer_eval_f64(OPT(m), y, 1, s, 2));
+    REFUSE(FREESTEP_EVAL_MODE, freestep_optimizer_step_f64(OPT(m), y, g, 1, s, 2));
+    OK(freestep_optimizer_train_f64(OPT(m), y, 1, s, 2));
+
+    c.silent_sgd_phase = false;
+    OK(freestep_radam_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F32,
+                                        1, NULL, 0));
+    float yf[1] = {1.0f}, gf[1] = {2.0f}, sf[2] = {0, 0};
+    OK(freestep_optimizer_step_f32(OPT(m), yf, gf, 1, sf, 2));
+    CHECK(yf[0] == 1.0f - 0.0025f * 2.0f && sf[0] == yf[0]);
+    c.beta1 = 0.0;
+    CHECK(freestep_radam_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F32,
+                                           1, NULL,
+                                           0) == FREESTEP_INVALID_HYPERPARAMETER);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_radam_schedulefree_default_config(NULL));
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1673,6 +1719,7 @@ int main(void)
     test_schedules();
     test_momo();
     test_mechanic();
+    test_radam_schedulefree();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);

@@ -151,6 +151,9 @@ OPTIMIZERS = {
     "adamw-schedulefree": OptimizerInfo(
         "schedulefree.AdamWScheduleFree", "schedulefree", schedulefree.AdamWScheduleFree,
         scalar_keys=("k", "scheduled_lr", "lr_max", "weight_sum"), schedule_free=True),
+    "radam-schedulefree": OptimizerInfo(
+        "schedulefree.RAdamScheduleFree", "schedulefree", schedulefree.RAdamScheduleFree,
+        scalar_keys=("k", "scheduled_lr", "lr_max", "weight_sum"), schedule_free=True),
     "prodigy": OptimizerInfo(
         "prodigyopt.Prodigy", "prodigyopt", prodigyopt.Prodigy,
         scalar_keys=("d", "d_hat", "d_max", "d_numerator", "d_denom", "k")),
@@ -352,6 +355,19 @@ CASES = [
     zero_first_case("adamw-schedulefree"),
     eval_train_case("adamw-schedulefree"),
     closed_case("adamw-schedulefree", "closed-loop", lr=0.05, warmup_steps=10),
+    # Schedule-Free RAdam: the silent phase and without it, every averaging option.
+    open_case("radam-schedulefree", "default"),
+    open_case("radam-schedulefree", "sgd-phase", silent_sgd_phase=False),
+    open_case("radam-schedulefree", "beta2-small", betas=(0.9, 0.9)),
+    open_case("radam-schedulefree", "betas-eps", betas=(0.95, 0.99), eps=1e-4),
+    open_case("radam-schedulefree", "weight-decay", weight_decay=0.1, lr=0.01),
+    open_case("radam-schedulefree", "r-power", r=1.0, weight_lr_power=0.0),
+    open_case("radam-schedulefree", "sgd-phase-decay", silent_sgd_phase=False,
+              weight_decay=0.05, betas=(0.9, 0.99)),
+    zero_first_case("radam-schedulefree"),
+    eval_train_case("radam-schedulefree"),
+    closed_case("radam-schedulefree", "closed-loop", lr=0.05),
+    closed_case("radam-schedulefree", "closed-loop-sgd-phase", lr=0.05, silent_sgd_phase=False),
     # Prodigy: every option, plus the early return while d_denom is still zero.
     open_case("prodigy", "default"),
     open_case("prodigy", "bias-correction", use_bias_correction=True),

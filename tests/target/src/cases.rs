@@ -12,7 +12,8 @@ use freestep::{
     DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
     MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy,
     ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -22,6 +23,7 @@ pub enum Rule {
     Adam(AdamConfig),
     ScheduleFreeSgd(ScheduleFreeSgdConfig),
     ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
+    ScheduleFreeRAdam(ScheduleFreeRAdamConfig),
     Prodigy(ProdigyConfig),
     Adagrad(AdagradConfig),
     Rmsprop(RmspropConfig),
@@ -39,7 +41,7 @@ pub enum Rule {
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 18] = [
+pub const RULE_NAMES: [&str; 19] = [
     "sgd",
     "adam",
     "adamw",
@@ -58,6 +60,7 @@ pub const RULE_NAMES: [&str; 18] = [
     "mirror-madgrad",
     "momo",
     "momo-adam",
+    "radam-schedulefree",
 ];
 
 impl Rule {
@@ -82,6 +85,7 @@ impl Rule {
             Rule::MirrorMadgrad(_) => 15,
             Rule::Momo(_) => 16,
             Rule::MomoAdam(_) => 17,
+            Rule::ScheduleFreeRAdam(_) => 18,
         }
     }
 
@@ -92,6 +96,7 @@ impl Rule {
             Rule::Adam(c) => job.run(Adam::new(c)),
             Rule::ScheduleFreeSgd(c) => job.run(ScheduleFreeSgd::new(c)),
             Rule::ScheduleFreeAdamW(c) => job.run(ScheduleFreeAdamW::new(c)),
+            Rule::ScheduleFreeRAdam(c) => job.run(ScheduleFreeRAdam::new(c)),
             Rule::Prodigy(c) => job.run(Prodigy::new(c)),
             Rule::Adagrad(c) => job.run(Adagrad::new(c)),
             Rule::Rmsprop(c) => job.run(Rmsprop::new(c)),
@@ -202,6 +207,17 @@ impl Weights for ScheduleFreeSgd {
         averaged(opt, params, state, out)
     }
 }
+impl Weights for ScheduleFreeRAdam {
+    lr_access!();
+    fn eval_weights<T: Float>(
+        opt: &Optimizer<T, Self>,
+        params: &[T],
+        state: &[T],
+        out: &mut [T],
+    ) -> Result<bool, Error> {
+        averaged(opt, params, state, out)
+    }
+}
 impl Weights for ScheduleFreeAdamW {
     lr_access!();
     fn eval_weights<T: Float>(
@@ -261,7 +277,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 38] = [
+pub const CASES: [Case; 40] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -357,6 +373,38 @@ pub const CASES: [Case; 38] = [
             weight_lr_power: 2.0,
         }),
         groups: &[],
+        schedule: None,
+    },
+    Case {
+        // RAdam's rectification keeps the lr small for hundreds of steps at
+        // beta2 = 0.999; 0.99 lets it descend within the check's steps.
+        name: "radam-schedulefree",
+        rule: Rule::ScheduleFreeRAdam(ScheduleFreeRAdamConfig {
+            lr: 0.2,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            r: 0.0,
+            weight_lr_power: 2.0,
+            silent_sgd_phase: true,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "radam-schedulefree-sgd-phase-groups",
+        rule: Rule::ScheduleFreeRAdam(ScheduleFreeRAdamConfig {
+            lr: 0.05,
+            beta1: 0.95,
+            beta2: 0.99,
+            eps: 1e-6,
+            weight_decay: 0.01,
+            r: 1.0,
+            weight_lr_power: 1.0,
+            silent_sgd_phase: false,
+        }),
+        groups: &TWO_GROUPS,
         schedule: None,
     },
     Case {

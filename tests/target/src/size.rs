@@ -26,15 +26,15 @@ use freestep::{
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
     DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad, MirrorMadgradConfig,
     Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
-    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeRAdam,
+    ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 21] = [
+pub const RULES: [&str; 22] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -56,6 +56,7 @@ pub const RULES: [&str; 21] = [
     "mirror-madgrad",
     "momo",
     "momo-adam",
+    "radam-schedulefree",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -280,6 +281,13 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         19 => steps(Momo::new(MomoConfig::default()), n, count, bufs, measure),
         20 => steps(
             MomoAdam::new(MomoAdamConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        21 => steps(
+            ScheduleFreeRAdam::new(ScheduleFreeRAdamConfig::default()),
             n,
             count,
             bufs,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 17] = [
+pub const IMPLEMENTED: [&str; 18] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
@@ -30,6 +30,7 @@ pub const IMPLEMENTED: [&str; 17] = [
     "prodigy",
     "momo",
     "momo-adam",
+    "radam-schedulefree",
 ];
 
 /// What to do with a fixture file.

@@ -6,7 +6,7 @@ use freestep::rules::schedule_free::Averaging;
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Error, Float,
     Group, Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Sgd,
+    ScheduleFreeRAdam, ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
@@ -104,6 +104,7 @@ enum Driver<T: Float> {
     Adam(Optimizer<T, Adam>),
     ScheduleFreeSgd(Optimizer<T, ScheduleFreeSgd>),
     ScheduleFreeAdamW(Optimizer<T, ScheduleFreeAdamW>),
+    ScheduleFreeRAdam(Optimizer<T, ScheduleFreeRAdam>),
     Prodigy(Optimizer<T, Prodigy>),
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
@@ -132,6 +133,11 @@ impl<T: Float> Driver<T> {
             }
             Rule::ScheduleFreeAdamW(c) => Self::ScheduleFreeAdamW(Optimizer::with_groups(
                 ScheduleFreeAdamW::new(c),
+                n,
+                groups,
+            )?),
+            Rule::ScheduleFreeRAdam(c) => Self::ScheduleFreeRAdam(Optimizer::with_groups(
+                ScheduleFreeRAdam::new(c),
                 n,
                 groups,
             )?),
@@ -184,6 +190,7 @@ impl<T: Float> Driver<T> {
             Self::Adam(o) => o.state_len(),
             Self::ScheduleFreeSgd(o) => o.state_len(),
             Self::ScheduleFreeAdamW(o) => o.state_len(),
+            Self::ScheduleFreeRAdam(o) => o.state_len(),
             Self::Prodigy(o) => o.state_len(),
             Self::Adagrad(o) => o.state_len(),
             Self::Rmsprop(o) => o.state_len(),
@@ -224,6 +231,7 @@ impl<T: Float> Driver<T> {
             Self::Adam(o) => o.step(params, grads, state),
             Self::ScheduleFreeSgd(o) => o.step(params, grads, state),
             Self::ScheduleFreeAdamW(o) => o.step(params, grads, state),
+            Self::ScheduleFreeRAdam(o) => o.step(params, grads, state),
             Self::Prodigy(o) => o.step(params, grads, state),
             Self::Adagrad(o) => o.step(params, grads, state),
             Self::Rmsprop(o) => o.step(params, grads, state),
@@ -242,6 +250,7 @@ impl<T: Float> Driver<T> {
         match self {
             Self::ScheduleFreeSgd(o) => Some(o.eval_params(params, state, out)),
             Self::ScheduleFreeAdamW(o) => Some(o.eval_params(params, state, out)),
+            Self::ScheduleFreeRAdam(o) => Some(o.eval_params(params, state, out)),
             _ => None,
         }
     }
@@ -253,12 +262,14 @@ impl<T: Float> Driver<T> {
         match self {
             Self::ScheduleFreeSgd(o) => o.eval(params, state)?,
             Self::ScheduleFreeAdamW(o) => o.eval(params, state)?,
+            Self::ScheduleFreeRAdam(o) => o.eval(params, state)?,
             _ => {}
         }
         let x = widen(params);
         match self {
             Self::ScheduleFreeSgd(o) => o.train(params, state)?,
             Self::ScheduleFreeAdamW(o) => o.train(params, state)?,
+            Self::ScheduleFreeRAdam(o) => o.train(params, state)?,
             _ => {}
         }
         Ok(x)
@@ -315,6 +326,7 @@ impl<T: Float> Driver<T> {
             }
             Self::ScheduleFreeSgd(o) => averaging_scalars(&o.rule().averaging),
             Self::ScheduleFreeAdamW(o) => averaging_scalars(&o.rule().averaging),
+            Self::ScheduleFreeRAdam(o) => averaging_scalars(&o.rule().averaging),
             Self::Momo(o) => {
                 let r = o.rule();
                 momo_scalars(r.lb(), r.loss_avg(), r.k())

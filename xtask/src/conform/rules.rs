@@ -18,7 +18,7 @@ use freestep::{
     AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptAdanConfig,
     DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MechanicConfig, MirrorMadgradConfig,
     MomoAdamConfig, MomoConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
-    ScheduleFreeSgdConfig, SgdConfig,
+    ScheduleFreeRAdamConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -36,6 +36,8 @@ pub enum Rule {
     ScheduleFreeSgd(ScheduleFreeSgdConfig),
     /// `schedulefree.AdamWScheduleFree`.
     ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
+    /// `schedulefree.RAdamScheduleFree`.
+    ScheduleFreeRAdam(ScheduleFreeRAdamConfig),
     /// `prodigyopt.Prodigy`.
     Prodigy(ProdigyConfig),
     /// `torch.optim.Adagrad`.
@@ -94,7 +96,10 @@ pub const MECHANIC_SCALARS: [&str; 2 + MAX_BETAS] = [
 impl Rule {
     /// True for the Schedule-Free rules, which have eval weights.
     pub fn is_schedule_free(&self) -> bool {
-        matches!(self, Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_))
+        matches!(
+            self,
+            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) | Rule::ScheduleFreeRAdam(_)
+        )
     }
 
     /// The scalar names the rule reports, as in `expected.scalars`.
@@ -106,7 +111,7 @@ impl Rule {
             Rule::DAdaptSgd(_) => &["d", "k", "numerator_weighted", "g0_norm"],
             Rule::DAdaptAdagrad(_) => &["d", "k", "gsq_weighted", "sksq_weighted", "skl1"],
             Rule::DAdaptAdan(_) => &["d", "k", "gsq_weighted"],
-            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
+            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) | Rule::ScheduleFreeRAdam(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
             Rule::Prodigy(_) => &["d", "d_hat", "d_max", "d_numerator", "d_denom", "k"],
@@ -136,6 +141,7 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "torch-adamw" => Rule::Adam(adam(&mut r, AdamConfig::adamw(), false)?),
         "sgd-schedulefree" => Rule::ScheduleFreeSgd(schedule_free_sgd(&mut r)?),
         "adamw-schedulefree" => Rule::ScheduleFreeAdamW(schedule_free_adamw(&mut r)?),
+        "radam-schedulefree" => Rule::ScheduleFreeRAdam(schedule_free_radam(&mut r)?),
         "prodigy" => Rule::Prodigy(prodigy(&mut r)?),
         "torch-adagrad" => Rule::Adagrad(adagrad(&mut r)?),
         "torch-rmsprop" => Rule::Rmsprop(rmsprop(&mut r)?),
@@ -282,6 +288,22 @@ fn schedule_free_adamw(r: &mut Resolver) -> Result<ScheduleFreeAdamWConfig, Stri
         warmup_steps: r.steps("warmup_steps", d.warmup_steps)?,
         r: r.float("r", d.r)?,
         weight_lr_power: r.float("weight_lr_power", d.weight_lr_power)?,
+    })
+}
+
+fn schedule_free_radam(r: &mut Resolver) -> Result<ScheduleFreeRAdamConfig, String> {
+    let d = ScheduleFreeRAdamConfig::default();
+    schedule_free_counters(r)?;
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    Ok(ScheduleFreeRAdamConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        r: r.float("r", d.r)?,
+        weight_lr_power: r.float("weight_lr_power", d.weight_lr_power)?,
+        silent_sgd_phase: r.flag("silent_sgd_phase", d.silent_sgd_phase)?,
     })
 }
 
