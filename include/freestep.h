@@ -1127,6 +1127,29 @@ typedef struct freestep_schedule {
     double power;
 } freestep_schedule;
 
+/**
+ * Hyperparameters of the Schedule-Free wrapper, as
+ * `schedulefree.ScheduleFreeWrapper`'s arguments.
+ */
+typedef struct freestep_schedulefree_wrapper_config {
+    /**
+     * Interpolation between z and x, in (0, 1) (default 0.9).
+     */
+    double momentum;
+    /**
+     * Weight decay at y, >= 0 (default 0).
+     */
+    double weight_decay_at_y;
+    /**
+     * Polynomial weighting of the average (default 0).
+     */
+    double r;
+    /**
+     * Exponent of the largest lr in the averaging weight, >= 0 (default 2).
+     */
+    double weight_lr_power;
+} freestep_schedulefree_wrapper_config;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1828,7 +1851,7 @@ freestep_status freestep_mechanic_default_config(struct freestep_mechanic_config
  * A tuned optimizer steps in one call only: the split-step functions and
  * the Schedule-Free ones give `FREESTEP_UNSUPPORTED`. Schedule-Free rules
  * cannot be tuned (`FREESTEP_UNSUPPORTED`), nor can an optimizer that has
- * stepped. A hyperparameter out of range gives
+ * stepped or has a Schedule-Free wrapper. A hyperparameter out of range gives
  * `FREESTEP_INVALID_HYPERPARAMETER`. On error nothing changes.
  *
  * # Safety
@@ -2301,6 +2324,37 @@ const char *freestep_status_message(freestep_status status);
  * version it was generated for. Never NULL; do not free it.
  */
 const char *freestep_version(void);
+
+/**
+ * Writes `ScheduleFreeWrapper`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_schedulefree_wrapper_config`;
+ * NULL or a misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_schedulefree_wrapper_default_config(struct freestep_schedulefree_wrapper_config *out);
+
+/**
+ * Makes the optimizer `opt` Schedule-Free, before its first step: the
+ * rule then steps the sequence z, the parameters hold y (where gradients
+ * are taken) in train mode, and `freestep_optimizer_eval_*`,
+ * `_train_*`, `_eval_params_*` and `_is_train_mode` switch between y and
+ * the average x as for the Schedule-Free rules. The state grows by one
+ * value per parameter (z): ask `freestep_optimizer_state_len` again.
+ * Calling it again replaces the wrapper.
+ *
+ * A wrapped optimizer steps in one call only: the split-step functions
+ * give `FREESTEP_UNSUPPORTED`. Schedule-Free rules, optimizers with a
+ * Mechanic tuner and optimizers that have stepped cannot be wrapped
+ * (`FREESTEP_UNSUPPORTED`). A hyperparameter out of range gives
+ * `FREESTEP_INVALID_HYPERPARAMETER`. On error nothing changes.
+ *
+ * # Safety
+ *
+ * `opt` points to an initialised optimizer block that no other call uses
+ * meanwhile; `config` to a readable `freestep_schedulefree_wrapper_config`.
+ */
+freestep_status freestep_optimizer_schedulefree_wrap(struct freestep_optimizer *opt,
+                                                     const struct freestep_schedulefree_wrapper_config *config);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -60,6 +60,7 @@ pub mod optimizer;
 pub mod reduce;
 pub mod rules;
 pub mod schedule;
+pub mod wrapper;
 
 pub use error::Error;
 pub use float::Float;
@@ -86,6 +87,7 @@ pub use rules::schedule_free::{
 };
 pub use rules::sgd::{Sgd, SgdConfig};
 pub use schedule::Schedule;
+pub use wrapper::{ScheduleFreeWrapper, ScheduleFreeWrapperConfig, Wrapped};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

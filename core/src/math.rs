@@ -65,3 +65,11 @@ pub(crate) fn averaging_weights<T: Float>(momentum: f64) -> (T, T) {
     let c = 1.0 - momentum;
     (T::from_f64(1.0 - c), T::from_f64(c))
 }
+
+/// Copies `src` into `dst` element by element, as far as both reach: a
+/// `copy_from_slice` that cannot panic (the callers have checked the
+/// lengths).
+#[inline]
+pub(crate) fn copy<T: Copy>(dst: &mut [T], src: &[T]) {
+    dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+}

@@ -35,9 +35,9 @@
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::math::within;
+use crate::math::{copy, within};
 use crate::optimizer::{Optimizer, UpdateRule};
-use crate::reduce::{all_finite, fold_lanes, Accumulator, Exact, LANES};
+use crate::reduce::{fold_lanes, Accumulator, Exact, LANES};
 
 /// The most betas a Mechanic tuner takes.
 pub const MAX_BETAS: usize = 8;
@@ -239,34 +239,23 @@ impl Mechanic {
     ) -> Result<(), Error> {
         self.validate()?;
         let n = base.len();
-        if params.len() != n || grads.len() != n {
-            return Err(Error::Length);
-        }
-        if own.len() != self.state_len(n) || base_state.len() != base.state_len() {
-            return Err(Error::StateLength);
-        }
         // What the base step would refuse, checked before anything is
         // written.
-        base.rule().validate()?;
-        base.rule().ready()?;
-        if !all_finite(grads) {
-            return Err(Error::NonFiniteGradient);
-        }
-        match loss {
-            Some(l) if !l.is_finite() => return Err(Error::NonFiniteLoss),
-            None if R::NEEDS_LOSS => return Err(Error::MissingLoss),
-            _ => {}
-        }
+        base.check_step(
+            (params, grads, loss),
+            base_state,
+            own.len() == self.state_len(n),
+        )?;
         let first = self.tuner.iter_count == 0;
-        let (reference, rest) = own.split_at_mut(n);
-        let (before, delta) = rest.split_at_mut(n);
-        before.copy_from_slice(params);
+        let (reference, rest) = own.split_at_mut_checked(n).ok_or(Error::StateLength)?;
+        let (before, delta) = rest.split_at_mut_checked(n).ok_or(Error::StateLength)?;
+        copy(before, params);
         match loss {
             Some(l) => base.step_with_loss(params, grads, l, base_state)?,
             None => base.step(params, grads, base_state)?,
         }
         if first {
-            reference.copy_from_slice(before);
+            copy(reference, before);
             delta.iter_mut().for_each(|d| *d = T::ZERO);
         }
 
@@ -425,7 +414,9 @@ impl<T: Float, R: UpdateRule> Mechanized<T, R> {
         if state.len() != self.state_len() {
             return Err(Error::StateLength);
         }
-        let (base_state, own) = state.split_at_mut(self.base.state_len());
+        let (base_state, own) = state
+            .split_at_mut_checked(self.base.state_len())
+            .ok_or(Error::StateLength)?;
         self.tuner
             .step(&mut self.base, params, grads, loss, (base_state, own))
     }

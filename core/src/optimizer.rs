@@ -202,6 +202,11 @@ pub trait UpdateRule: Clone + core::fmt::Debug {
     /// Returns the scalar state to its value before the first step.
     fn reset(&mut self);
 
+    /// The configured learning rate (`lr` of the configuration; for the
+    /// rules that adapt a step size, the multiplier of `d`). Wrappers such
+    /// as the Schedule-Free wrapper read it, with `progress().d`.
+    fn lr(&self) -> f64;
+
     /// Step count, last learning rate and `d`, for logging.
     fn progress(&self) -> crate::rules::Progress;
 }
@@ -381,6 +386,30 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         // The step is applied whole: leave no plan for a stray `update`.
         self.pending = None;
         Ok(())
+    }
+
+    /// Everything a one-call step would refuse before it changes anything:
+    /// for the wrappers (Mechanic, the Schedule-Free wrapper), which write
+    /// their own state before the base rule steps. `own_ok` is the
+    /// wrapper's check of its own state length.
+    pub(crate) fn check_step(
+        &self,
+        (params, grads, loss): (&[T], &[T], Option<f64>),
+        base_state: &[T],
+        own_ok: bool,
+    ) -> Result<(), Error> {
+        let n = self.layout.n;
+        if params.len() != n || grads.len() != n {
+            return Err(Error::Length);
+        }
+        if !own_ok || base_state.len() != self.state_len() {
+            return Err(Error::StateLength);
+        }
+        self.check_rule()?;
+        if !all_finite(grads) {
+            return Err(Error::NonFiniteGradient);
+        }
+        check_loss::<R>(loss)
     }
 
     /// Checks a range of the phased step and returns its end.

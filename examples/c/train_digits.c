@@ -801,6 +801,27 @@ static bool init_mechanic_sgd(void)
     return mechanize();
 }
 
+/*
+ * The Schedule-Free wrapper (momentum 0.9) over plain SGD at lr 0.5: the
+ * wrapper's interpolation stands in for momentum.
+ */
+static bool init_schedulefree_wrapper_sgd(void)
+{
+    freestep_sgd_config c;
+    TRY(freestep_sgd_default_config(&c));
+    c.lr = 0.5;
+    freestep_schedulefree_wrapper_config w;
+    TRY(freestep_schedulefree_wrapper_default_config(&w));
+    printf("config lr %g wrapper momentum %g weight_decay_at_y %g r %g "
+           "weight_lr_power %g\n",
+           c.lr, w.momentum, w.weight_decay_at_y, w.r, w.weight_lr_power);
+    base_lr = c.lr;
+    TRY(freestep_sgd_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                          N_PARAMS, groups, N_GROUPS));
+    TRY(freestep_optimizer_schedulefree_wrap(optimizer(), &w));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -829,6 +850,7 @@ static const rule rules[] = {
     {"momo-adam", init_momo_adam, false},
     {"mechanic-adamw", init_mechanic_adamw, false},
     {"mechanic-sgd", init_mechanic_sgd, false},
+    {"schedulefree-wrapper-sgd", init_schedulefree_wrapper_sgd, true},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -1033,7 +1055,7 @@ static const char usage[] =
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
     "        mirror-madgrad, momo, momo-adam, mechanic-adamw, mechanic-sgd,\n"
-    "        radam-schedulefree\n"
+    "        radam-schedulefree, schedulefree-wrapper-sgd\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -66,6 +66,7 @@ pub mod object;
 pub mod optimizer;
 pub mod schedule;
 pub mod status;
+pub mod wrapper;
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,10 @@ use core::ptr::addr_of;
 use freestep_core::mechanic::{Mechanic, MechanicConfig, MAX_BETAS};
 
 use crate::boundary::{boundary, check_ptr, Out};
-use crate::object::{each_rule, freestep_optimizer, freestep_rule, Any, Object};
+use crate::object::{each_rule, freestep_optimizer, Any, Object};
 use crate::optimizer::query;
 use crate::status::{freestep_status, status_of};
+use crate::wrapper::is_schedule_free;
 
 /// The most betas of a Mechanic tuner.
 pub const FREESTEP_MECHANIC_MAX_BETAS: usize = 8;
@@ -99,7 +100,7 @@ pub extern "C" fn freestep_mechanic_default_config(
 /// A tuned optimizer steps in one call only: the split-step functions and
 /// the Schedule-Free ones give `FREESTEP_UNSUPPORTED`. Schedule-Free rules
 /// cannot be tuned (`FREESTEP_UNSUPPORTED`), nor can an optimizer that has
-/// stepped. A hyperparameter out of range gives
+/// stepped or has a Schedule-Free wrapper. A hyperparameter out of range gives
 /// `FREESTEP_INVALID_HYPERPARAMETER`. On error nothing changes.
 ///
 /// # Safety
@@ -120,17 +121,11 @@ pub unsafe extern "C" fn freestep_optimizer_mechanize(
         tuner.validate().map_err(status_of)?;
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get_mut(opt) }?;
-        let schedule_free = matches!(
-            object.rule(),
-            freestep_rule::RULE_SGD_SCHEDULEFREE
-                | freestep_rule::RULE_ADAMW_SCHEDULEFREE
-                | freestep_rule::RULE_RADAM_SCHEDULEFREE
-        );
         let stepped = object.with_any(
             |a: &Any<f32>| each_rule!(a, o => o.has_stepped()),
             |a: &Any<f64>| each_rule!(a, o => o.has_stepped()),
         );
-        if schedule_free || stepped {
+        if is_schedule_free(object.rule()) || object.wrapper().is_some() || stepped {
             return Err(freestep_status::UNSUPPORTED);
         }
         object.set_tuner(tuner);

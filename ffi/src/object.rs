@@ -15,6 +15,7 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::mechanic::Mechanic;
+use freestep_core::wrapper::ScheduleFreeWrapper;
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
     Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Partial, Prodigy, Rmsprop,
@@ -248,6 +249,13 @@ macro_rules! each_rule {
 }
 pub(crate) use each_rule;
 
+/// An optimizer's rule, Mechanic tuner and Schedule-Free wrapper.
+pub(crate) type Parts<'a, T> = (
+    &'a mut Any<T>,
+    &'a mut Option<Mechanic>,
+    &'a mut Option<ScheduleFreeWrapper>,
+);
+
 /// The optimizer in either precision.
 #[derive(Clone, Debug)]
 pub(crate) enum Body {
@@ -265,6 +273,9 @@ pub(crate) struct Object {
     /// The Mechanic tuner over the rule, once `freestep_optimizer_mechanize`
     /// has added one.
     tuner: Option<Mechanic>,
+    /// The Schedule-Free wrapper around the rule, once
+    /// `freestep_optimizer_schedulefree_wrap` has added one.
+    wrapper: Option<ScheduleFreeWrapper>,
 }
 
 impl Object {
@@ -275,6 +286,7 @@ impl Object {
             rule,
             body: T::wrap(any),
             tuner: None,
+            wrapper: None,
         }
     }
 
@@ -318,9 +330,10 @@ impl Object {
     }
 
     /// The optimizer, if its precision is `T`, for the calls a Mechanic
-    /// tuner does not support (the phases, the Schedule-Free switches).
+    /// tuner or a Schedule-Free wrapper does not support (the phases; the
+    /// rule's own Schedule-Free switches).
     pub fn any<T: Element>(&self) -> Result<&Any<T>, freestep_status> {
-        if self.tuner.is_some() {
+        if self.tuner.is_some() || self.wrapper.is_some() {
             return Err(freestep_status::UNSUPPORTED);
         }
         T::any(&self.body).ok_or(freestep_status::WRONG_PRECISION)
@@ -328,18 +341,39 @@ impl Object {
 
     /// The optimizer, mutably, if its precision is `T`; see [`any`](Self::any).
     pub fn any_mut<T: Element>(&mut self) -> Result<&mut Any<T>, freestep_status> {
-        if self.tuner.is_some() {
+        if self.tuner.is_some() || self.wrapper.is_some() {
             return Err(freestep_status::UNSUPPORTED);
         }
         T::any_mut(&mut self.body).ok_or(freestep_status::WRONG_PRECISION)
     }
 
-    /// The optimizer and its tuner, if its precision is `T`.
-    pub fn tuned_mut<T: Element>(
-        &mut self,
-    ) -> Result<(&mut Any<T>, &mut Option<Mechanic>), freestep_status> {
+    /// The optimizer with its tuner and wrapper, if its precision is `T`.
+    pub fn parts_mut<T: Element>(&mut self) -> Result<Parts<'_, T>, freestep_status> {
         let any = T::any_mut(&mut self.body).ok_or(freestep_status::WRONG_PRECISION)?;
-        Ok((any, &mut self.tuner))
+        Ok((any, &mut self.tuner, &mut self.wrapper))
+    }
+
+    /// The optimizer and its wrapper, if its precision is `T`.
+    pub fn wrapped<T: Element>(
+        &self,
+    ) -> Result<(&Any<T>, Option<&ScheduleFreeWrapper>), freestep_status> {
+        let any = T::any(&self.body).ok_or(freestep_status::WRONG_PRECISION)?;
+        Ok((any, self.wrapper.as_ref()))
+    }
+
+    /// The Schedule-Free wrapper, if the optimizer has one.
+    pub fn wrapper(&self) -> Option<&ScheduleFreeWrapper> {
+        self.wrapper.as_ref()
+    }
+
+    /// The Schedule-Free wrapper, mutably, if the optimizer has one.
+    pub fn wrapper_mut(&mut self) -> Option<&mut ScheduleFreeWrapper> {
+        self.wrapper.as_mut()
+    }
+
+    /// Puts `wrapper` around the rule, replacing any earlier one.
+    pub fn set_wrapper(&mut self, wrapper: ScheduleFreeWrapper) {
+        self.wrapper = Some(wrapper);
     }
 
     /// The Mechanic tuner, if the optimizer has one.

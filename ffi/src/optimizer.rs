@@ -56,14 +56,30 @@ impl Object {
         let n = self.with_any(Any::len, Any::len);
         let base = self.with_any(Any::state_len, Any::state_len);
         let tuner = self.tuner().map_or(0, |t| t.state_len(n));
-        base.saturating_add(tuner)
+        let wrapper = self.wrapper().map_or(0, |_| n);
+        base.saturating_add(tuner).saturating_add(wrapper)
     }
 
-    /// Forgets the progress of the rule and of the tuner.
+    /// Refuses a full-array call whose lengths are not the optimizer's
+    /// (the state counted with the tuner's or wrapper's part).
+    fn check_lengths(&self, n: usize, state_len: usize) -> Result<(), freestep_status> {
+        if n != self.with_any(Any::len, Any::len) {
+            return Err(freestep_status::BAD_LENGTH);
+        }
+        if state_len != self.state_len() {
+            return Err(freestep_status::BAD_STATE_LENGTH);
+        }
+        Ok(())
+    }
+
+    /// Forgets the progress of the rule, the tuner and the wrapper.
     fn reset(&mut self) {
         self.with_any_mut(Any::reset, Any::reset);
         if let Some(t) = self.tuner_mut() {
             t.reset();
+        }
+        if let Some(w) = self.wrapper_mut() {
+            w.reset();
         }
     }
 }
@@ -307,8 +323,9 @@ pub unsafe extern "C" fn freestep_optimizer_is_train_mode(
 ) -> freestep_status {
     // SAFETY: the same contract.
     unsafe {
-        query(opt, out, |o| {
-            o.with_any(Any::is_train_mode, Any::is_train_mode)
+        query(opt, out, |o| match o.wrapper() {
+            Some(w) => Ok(w.is_train_mode()),
+            None => o.with_any(Any::is_train_mode, Any::is_train_mode),
         })
     }
 }
@@ -385,23 +402,19 @@ unsafe fn step<T: Element>(
     // SAFETY: the caller passes an optimizer block as documented, and the
     // arrays of the call do not overlap it (checked above).
     let object = unsafe { Object::get_mut(opt) }?;
-    if n != object.with_any(Any::len, Any::len) {
-        return Err(freestep_status::BAD_LENGTH);
-    }
-    if state_len != object.state_len() {
-        return Err(freestep_status::BAD_STATE_LENGTH);
-    }
-    let (any, tuner) = object.tuned_mut::<T>()?;
+    object.check_lengths(n, state_len)?;
+    let (any, tuner, wrapper) = object.parts_mut::<T>()?;
     // SAFETY: each array was checked for NULL, alignment and size, the
     // written ones overlap nothing else, and the lengths are the
     // optimizer's; the caller promises the elements are valid.
     let (p, g, s) = unsafe { (params.slice_mut(), grads.slice(), state.slice_mut()) };
-    match tuner {
-        None => any.step(p, g, loss, s),
-        Some(tuner) => {
-            let (base, own) = s.split_at_mut(any.state_len());
-            each_rule!(any, o => tuner.step(o, p, g, loss, (base, own)))
-        }
+    let (base, own) = s
+        .split_at_mut_checked(any.state_len())
+        .ok_or(freestep_status::BAD_STATE_LENGTH)?;
+    match (tuner, wrapper) {
+        (Some(tuner), _) => each_rule!(any, o => tuner.step(o, p, g, loss, (base, own))),
+        (None, Some(w)) => each_rule!(any, o => w.step(o, p, g, loss, (base, own))),
+        (None, None) => any.step(p, g, loss, s),
     }
     .map_err(status_of)
 }
@@ -822,7 +835,20 @@ unsafe fn switch_mode<T: Element>(
 
     // SAFETY: the caller passes an optimizer block as documented, and the
     // parameters do not overlap it (checked above).
-    let any = unsafe { Object::get_mut(opt) }?.any_mut::<T>()?;
+    let object = unsafe { Object::get_mut(opt) }?;
+    if object.wrapper().is_some() {
+        object.check_lengths(n, state_len)?;
+        let (any, _, wrapper) = object.parts_mut::<T>()?;
+        let base = any.state_len();
+        // SAFETY: both arrays were checked for NULL, alignment, size,
+        // overlap and length; the caller promises the elements are valid.
+        let (p, s) = unsafe { (params.slice_mut(), state.slice()) };
+        let z = s.get(base..).unwrap_or(&[]);
+        let w = wrapper.as_mut().ok_or(freestep_status::UNSUPPORTED)?;
+        let switched = if to_eval { w.eval(p, z) } else { w.train(p, z) };
+        return switched.map_err(status_of);
+    }
+    let any = object.any_mut::<T>()?;
     any.is_train_mode()?;
     any.check_lengths(n, state_len)?;
     // SAFETY: both arrays were checked for NULL, alignment, size, overlap
@@ -932,7 +958,19 @@ unsafe fn eval_params<T: Element>(
     outside(&object, &[&out])?;
 
     // SAFETY: the caller passes an optimizer block as documented.
-    let any = unsafe { Object::get(opt) }?.any::<T>()?;
+    let object = unsafe { Object::get(opt) }?;
+    if let (any, Some(w)) = object.wrapped::<T>()? {
+        object.check_lengths(n, state_len)?;
+        if out_len != n {
+            return Err(freestep_status::BAD_LENGTH);
+        }
+        // SAFETY: the arrays were checked for NULL, alignment, size,
+        // overlap and length; the caller promises the elements are valid.
+        let (p, s, o) = unsafe { (params.slice(), state.slice(), out.slice_mut()) };
+        let z = s.get(any.state_len()..).unwrap_or(&[]);
+        return w.eval_params(p, z, o).map_err(status_of);
+    }
+    let any = object.any::<T>()?;
     any.is_train_mode()?;
     any.check_lengths(n, state_len)?;
     if out_len != n {

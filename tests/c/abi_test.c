@@ -1698,6 +1698,76 @@ static void test_radam_schedulefree(void)
     REFUSE(FREESTEP_NULL_POINTER, freestep_radam_schedulefree_default_config(NULL));
 }
 
+/* ---- Schedule-Free wrapper ---------------------------------------------- */
+
+/*
+ * The wrapper over SGD at lr 0.5 (momentum 0.9). Step 1: z = x = y0, the
+ * rule steps z to z1 = y0 - 0.5 g1, the averaging weight is the whole sum
+ * (c = 1), so x1 = y1 = z1. Step 2: z2 = z1 - 0.5 g2, c = 1/2,
+ * x2 = (z1 + z2) / 2 and y2 = x2 + 0.1 (z2 - x2).
+ */
+static void test_schedulefree_wrapper(void)
+{
+    opt_mem m, sf;
+    partial_mem pa;
+    freestep_schedulefree_wrapper_config w;
+    OK(freestep_schedulefree_wrapper_default_config(&w));
+    CHECK(w.momentum == 0.9 && w.weight_decay_at_y == 0.0 && w.r == 0.0 &&
+          w.weight_lr_power == 2.0);
+    freestep_sgd_config c;
+    OK(freestep_sgd_default_config(&c));
+    c.lr = 0.5;
+    OK(freestep_sgd_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 1, NULL, 0));
+    bool train = false;
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_is_train_mode(OPT(m), &train));
+    freestep_schedulefree_wrapper_config bad = w;
+    bad.momentum = 1.0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_schedulefree_wrap(OPT(m), &bad));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_schedulefree_wrap(OPT(m), NULL));
+    OK(freestep_optimizer_schedulefree_wrap(OPT(m), &w));
+    CHECK(state_len(OPT(m)) == 1);
+    OK(freestep_optimizer_is_train_mode(OPT(m), &train));
+    CHECK(train);
+    freestep_mechanic_config mc;
+    OK(freestep_mechanic_default_config(&mc));
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_mechanize(OPT(m), &mc));
+
+    double y[1] = {2.0}, g1[1] = {1.0}, g2[1] = {-3.0}, z[1] = {0.0};
+    OK(freestep_optimizer_step_f64(OPT(m), y, g1, 1, z, 1));
+    double z1 = 2.0 - 0.5 * 1.0;
+    CHECK(y[0] == z1 && z[0] == z1);
+    OK(freestep_optimizer_step_f64(OPT(m), y, g2, 1, z, 1));
+    double z2 = z1 - 0.5 * -3.0, x2 = (z1 + z2) / 2.0;
+    double y2 = x2 + 0.1 * (z2 - x2);
+    CHECK(fabs(y[0] - y2) < 1e-15 * fabs(y2) && z[0] == z2);
+    double x[1] = {0.0};
+    OK(freestep_optimizer_eval_params_f64(OPT(m), y, 1, z, 1, x, 1));
+    CHECK(fabs(x[0] - x2) < 1e-15 * fabs(x2));
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_optimizer_partial_f64(OPT(m), y, g1, 1, z, 1, 0, 1, PART(pa)));
+    REFUSE(FREESTEP_BAD_STATE_LENGTH, freestep_optimizer_eval_f64(OPT(m), y, 1, z, 0));
+    OK(freestep_optimizer_eval_f64(OPT(m), y, 1, z, 1));
+    CHECK(fabs(y[0] - x2) < 1e-15 * fabs(x2));
+    OK(freestep_optimizer_is_train_mode(OPT(m), &train));
+    CHECK(!train);
+    REFUSE(FREESTEP_EVAL_MODE, freestep_optimizer_step_f64(OPT(m), y, g1, 1, z, 1));
+    OK(freestep_optimizer_train_f64(OPT(m), y, 1, z, 1));
+    CHECK(fabs(y[0] - y2) < 1e-14 * fabs(y2));
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_schedulefree_wrap(OPT(m), &w));
+
+    /* Not over a rule that is Schedule-Free already, nor after Mechanic. */
+    freestep_sgd_schedulefree_config sc;
+    OK(freestep_sgd_schedulefree_default_config(&sc));
+    OK(freestep_sgd_schedulefree_init(OPT(sf), sizeof sf.b, &sc, FREESTEP_F32,
+                                      3, NULL, 0));
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_schedulefree_wrap(OPT(sf), &w));
+    OK(freestep_sgd_init(OPT(m), sizeof m.b, &c, FREESTEP_F32, 2, NULL, 0));
+    OK(freestep_optimizer_mechanize(OPT(m), &mc));
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_schedulefree_wrap(OPT(m), &w));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_schedulefree_wrapper_default_config(NULL));
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1720,6 +1790,7 @@ int main(void)
     test_momo();
     test_mechanic();
     test_radam_schedulefree();
+    test_schedulefree_wrapper();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);

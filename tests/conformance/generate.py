@@ -94,8 +94,10 @@ class OptimizerInfo:
     scalar_reader: Optional[Callable] = None
     # The step takes the loss: step(loss=torch.tensor(loss)).
     needs_loss: bool = False
-    # Mechanic: the wrapped class's name; the factory then takes mechanize_kwargs.
+    # Mechanic and the Schedule-Free wrapper: the wrapped class's name; the factory then
+    # takes the case's wrapper arguments, stored in the fixture under kwargs_key.
     base_optimizer: Optional[str] = None
+    kwargs_key: Optional[str] = None
 
 
 def mechanic_scalars(optimizer):
@@ -112,7 +114,18 @@ def mechanic_info(base_name, base_class):
         lambda tensors, mechanize_kwargs, **kw: mechanic_pytorch.mechanize(
             base_class, **mechanize_kwargs)(tensors, **kw),
         scalar_keys=("s_sum", "s", "iter_count"), scalar_reader=mechanic_scalars,
-        base_optimizer=base_name)
+        base_optimizer=base_name, kwargs_key="mechanize_kwargs")
+
+
+def wrapper_info(base_name, base_class, scalar_keys=("k", "lr_max", "weight_sum")):
+    """A ScheduleFreeWrapper entry: the base optimizer built with the case's
+    hyperparameters, wrapped with its wrapper_kwargs."""
+    return OptimizerInfo(
+        "schedulefree.ScheduleFreeWrapper", "schedulefree",
+        lambda tensors, wrapper_kwargs, **kw: schedulefree.ScheduleFreeWrapper(
+            base_class(tensors, **kw), **wrapper_kwargs),
+        scalar_keys=scalar_keys, schedule_free=True,
+        base_optimizer=base_name, kwargs_key="wrapper_kwargs")
 
 
 def momo_scalars(optimizer):
@@ -167,6 +180,14 @@ OPTIMIZERS = {
     "mechanic-sgd": mechanic_info("torch.optim.SGD", torch.optim.SGD),
     "mechanic-adamw": mechanic_info("torch.optim.AdamW", torch.optim.AdamW),
     "mechanic-adam": mechanic_info("torch.optim.Adam", torch.optim.Adam),
+    "mechanic-prodigy": mechanic_info("prodigyopt.Prodigy", prodigyopt.Prodigy),
+    "schedulefree-wrapper-sgd": wrapper_info("torch.optim.SGD", torch.optim.SGD),
+    "schedulefree-wrapper-adagrad": wrapper_info("torch.optim.Adagrad", torch.optim.Adagrad),
+    # Prodigy keeps its own step count in group["k"], which the wrapper then shares (each
+    # adds one per step): k is not recorded, and the cases keep r = 0 and Prodigy's bias
+    # correction off, where the shared count changes nothing else.
+    "schedulefree-wrapper-prodigy": wrapper_info("prodigyopt.Prodigy", prodigyopt.Prodigy,
+                                                 scalar_keys=("lr_max", "weight_sum")),
 }
 
 LOSS_PASSED_AS = "step(loss=torch.tensor(losses[t]))"
@@ -184,6 +205,7 @@ class Case:
     zero_first_steps: int = 0
     eval_train_each_step: bool = False
     zero_x0_tensor: Optional[int] = None
+    # The arguments of mechanize() or ScheduleFreeWrapper() for those cases.
     mechanize_kwargs: Optional[dict] = None
 
     @property
@@ -204,6 +226,11 @@ def closed_case(optimizer, setting, **kwargs):
 def mechanic_case(optimizer, setting, mechanize_kwargs=None, kind="open_loop", **kwargs):
     """A Mechanic case: kwargs go to the base optimizer, mechanize_kwargs to mechanize."""
     return Case(optimizer, setting, kwargs, kind=kind, mechanize_kwargs=mechanize_kwargs or {})
+
+
+def wrapper_case(optimizer, setting, wrapper_kwargs=None, kind="open_loop", **kwargs):
+    """A ScheduleFreeWrapper case: kwargs go to the base optimizer."""
+    return Case(optimizer, setting, kwargs, kind=kind, mechanize_kwargs=wrapper_kwargs or {})
 
 
 def zero_first_case(optimizer, **kwargs):
@@ -448,6 +475,27 @@ CASES = [
     mechanic_case("mechanic-adamw", "closed-loop-store-delta", {"store_delta": True},
                   kind="closed_loop", lr=0.01),
     mechanic_case("mechanic-adam", "default", weight_decay=0.01),
+    mechanic_case("mechanic-prodigy", "default"),
+    # ScheduleFreeWrapper over SGD, AdaGrad and Prodigy (whose d scales
+    # the averaging weights); every wrapper argument.
+    wrapper_case("schedulefree-wrapper-sgd", "default", lr=0.1),
+    wrapper_case("schedulefree-wrapper-sgd", "weight-decay-at-y", {"weight_decay_at_y": 0.1},
+                 lr=0.1),
+    wrapper_case("schedulefree-wrapper-sgd", "momentum-r-power",
+                 {"momentum": 0.5, "r": 1.0, "weight_lr_power": 1.0}, lr=0.1, momentum=0.9),
+    wrapper_case("schedulefree-wrapper-sgd", "base-weight-decay", lr=0.1, weight_decay=0.01),
+    Case("schedulefree-wrapper-sgd", "evaltrain-each-step", {"lr": 0.1},
+         eval_train_each_step=True, mechanize_kwargs={}),
+    Case("schedulefree-wrapper-sgd", "zero-first-grads", {"lr": 0.1}, zero_first_steps=3,
+         mechanize_kwargs={}),
+    wrapper_case("schedulefree-wrapper-sgd", "closed-loop", kind="closed_loop", lr=0.5),
+    # Over torch's Adam and RMSprop the reference crashes: they initialise their state only
+    # when it is empty, and the wrapper has already put z there.
+    wrapper_case("schedulefree-wrapper-adagrad", "default", lr=0.05),
+    wrapper_case("schedulefree-wrapper-adagrad", "weight-decay-at-y", {"weight_decay_at_y": 0.1},
+                 lr=0.05, lr_decay=0.01),
+    wrapper_case("schedulefree-wrapper-prodigy", "default"),
+    wrapper_case("schedulefree-wrapper-prodigy", "closed-loop", kind="closed_loop"),
 ]
 
 
@@ -767,7 +815,7 @@ def header(case, kind, trace, shapes, steps):
         "torch_version": torch.__version__,
         "dtype": "float64",
         "hyperparameters": case.hyperparameters,
-        **({"mechanize_kwargs": case.mechanize_kwargs, "base_optimizer": info.base_optimizer}
+        **({info.kwargs_key: case.mechanize_kwargs, "base_optimizer": info.base_optimizer}
            if info.base_optimizer else {}),
         "param_group_after_init": trace["group_after_init"],
         "shapes": shapes,

@@ -158,6 +158,10 @@ impl UpdateRule for Adagrad {
         self.k = 0;
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     fn progress(&self) -> Progress {
         let c = &self.config;
         let last = self.k.saturating_sub(1) as f64;

@@ -307,6 +307,10 @@ impl UpdateRule for DAdaptAdam {
         *self = Self::new(self.config);
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     /// `lr` is the last step's `dlr = d · lr · bc`, with `d` as it was
     /// before that step.
     fn progress(&self) -> Progress {

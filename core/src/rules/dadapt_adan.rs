@@ -359,6 +359,10 @@ impl UpdateRule for DAdaptAdan {
         *self = Self::new(self.config);
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     /// `lr` is the last step's `dlr = d · lr`, with `d` as it was before
     /// that step.
     fn progress(&self) -> Progress {

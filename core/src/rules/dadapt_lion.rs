@@ -242,6 +242,10 @@ impl UpdateRule for DAdaptLion {
         *self = Self::new(self.config);
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     /// `lr` is the last step's `dlr = d · lr`, with `d` as it was before
     /// that step.
     fn progress(&self) -> Progress {

@@ -304,6 +304,10 @@ impl UpdateRule for DAdaptSgd {
         *self = Self::new(self.config);
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     /// `lr` is the last step's `dlr = d · lr / g0`, with `d` as it was
     /// before that step.
     fn progress(&self) -> Progress {

@@ -141,6 +141,10 @@ impl UpdateRule for Lion {
         self.k = 0;
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             k: self.k,

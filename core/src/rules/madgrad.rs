@@ -220,6 +220,10 @@ impl UpdateRule for Madgrad {
         self.k = 0;
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             k: self.k,

@@ -184,6 +184,10 @@ impl UpdateRule for MirrorMadgrad {
         self.k = 0;
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             k: self.k,

@@ -387,6 +387,10 @@ impl UpdateRule for Momo {
         *self = Self::new(self.config);
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     /// `lr` is the last step size `τ` (of the base group).
     fn progress(&self) -> Progress {
         Progress {
@@ -560,6 +564,10 @@ impl UpdateRule for MomoAdam {
 
     fn reset(&mut self) {
         *self = Self::new(self.config);
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
     }
 
     /// `lr` is the last step size `τ` (of the base group).

@@ -491,6 +491,10 @@ impl UpdateRule for Prodigy {
         *self = Self::new(self.config);
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     /// `lr` is the last step's `dlr = d · lr · bc`, with `d` as it was
     /// before that step.
     fn progress(&self) -> Progress {

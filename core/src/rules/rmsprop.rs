@@ -185,6 +185,10 @@ impl UpdateRule for Rmsprop {
         self.k = 0;
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             k: self.k,

@@ -316,6 +316,10 @@ impl UpdateRule for ScheduleFreeSgd {
         self.averaging = Averaging::START;
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     fn progress(&self) -> Progress {
         self.averaging.progress()
     }
@@ -438,6 +442,10 @@ impl UpdateRule for ScheduleFreeAdamW {
 
     fn reset(&mut self) {
         self.averaging = Averaging::START;
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
     }
 
     fn progress(&self) -> Progress {
@@ -602,6 +610,10 @@ impl UpdateRule for ScheduleFreeRAdam {
 
     fn reset(&mut self) {
         self.averaging = Averaging::START;
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
     }
 
     fn progress(&self) -> Progress {

@@ -173,6 +173,10 @@ impl UpdateRule for Sgd {
         self.k = 0;
     }
 
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             k: self.k,

@@ -123,8 +123,8 @@ pub trait Job {
 /// What the checks need beyond [`UpdateRule`]: the weights a rule is judged
 /// by. For Schedule-Free that is the average `x`, written to `out`.
 pub trait Weights: UpdateRule {
-    /// The rule's learning rate, and a way to set it (for schedules).
-    fn lr(&self) -> f64;
+    /// Sets the rule's learning rate (for schedules; `UpdateRule::lr`
+    /// reads it).
     fn set_lr(&mut self, lr: f64);
 
     /// Writes the eval weights into `out` and returns true, or returns false
@@ -142,9 +142,6 @@ pub trait Weights: UpdateRule {
 /// Every rule keeps its learning rate in `config.lr`.
 macro_rules! lr_access {
     () => {
-        fn lr(&self) -> f64 {
-            self.config.lr
-        }
         fn set_lr(&mut self, lr: f64) {
             self.config.lr = lr;
         }

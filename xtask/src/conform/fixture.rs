@@ -33,6 +33,9 @@ pub const IMPLEMENTED: [&str; 18] = [
     "radam-schedulefree",
 ];
 
+/// Name prefixes of the optimizers that wrap the one in `base_optimizer`.
+pub const WRAPPERS: [&str; 2] = ["mechanic-", "schedulefree-wrapper-"];
+
 /// What to do with a fixture file.
 pub enum Loaded {
     /// Not replayed, for the given reason.
@@ -59,8 +62,9 @@ pub struct Fixture {
     /// Open loop: the loss given with each step's gradient (MoMo), if the
     /// fixture has them. Closed loop computes the loss at the parameters.
     pub losses: Option<Vec<f64>>,
-    /// Mechanic: the base optimizer's class (`torch.optim.SGD`) and the
-    /// keyword arguments of `mechanize`.
+    /// Mechanic and the Schedule-Free wrapper: the base optimizer's class
+    /// (`torch.optim.SGD`) and the keyword arguments of `mechanize` or of
+    /// `ScheduleFreeWrapper` (`mechanize_kwargs`, `wrapper_kwargs`).
     pub mechanic: Option<(String, Object)>,
     /// The reference trajectory.
     pub expected: Expected,
@@ -140,9 +144,10 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
         return Err(format!("unknown kind {kind:?}"));
     }
     let optimizer = json::string(json::field(root, "optimizer", "")?, "optimizer")?;
-    // Mechanic wraps a base optimizer, named in `base_optimizer`.
-    let mechanic = optimizer.starts_with("mechanic-");
-    if !IMPLEMENTED.contains(&optimizer) && !mechanic {
+    // Mechanic and the Schedule-Free wrapper wrap a base optimizer, named
+    // in `base_optimizer`.
+    let wrapping = WRAPPERS.iter().any(|w| optimizer.starts_with(w));
+    if !IMPLEMENTED.contains(&optimizer) && !wrapping {
         return Ok(Loaded::Skip(format!(
             "optimizer `{optimizer}` is not implemented in freestep"
         )));
@@ -187,9 +192,16 @@ fn parse(root: &Object, kind: &str, optimizer: &str) -> Result<Fixture, String> 
     let mechanic = match json::optional(root, "base_optimizer") {
         Some(base) if !base.is_null() => {
             let base = json::string(base, "base_optimizer")?.to_string();
-            let kwargs = match json::optional(root, "mechanize_kwargs") {
-                Some(v) if !v.is_null() => json::object(v, "mechanize_kwargs")?.clone(),
-                _ => Object::new(),
+            let given = ["mechanize_kwargs", "wrapper_kwargs"]
+                .into_iter()
+                .find_map(|key| {
+                    json::optional(root, key)
+                        .filter(|v| !v.is_null())
+                        .map(|v| (key, v))
+                });
+            let kwargs = match given {
+                Some((key, v)) => json::object(v, key)?.clone(),
+                None => Object::new(),
             };
             Some((base, kwargs))
         }

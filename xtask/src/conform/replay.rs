@@ -3,6 +3,7 @@
 
 use freestep::mechanic::{Mechanic, Mechanized};
 use freestep::rules::schedule_free::Averaging;
+use freestep::wrapper::{ScheduleFreeWrapper, Wrapped};
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Error, Float,
     Group, Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
@@ -10,7 +11,7 @@ use freestep::{
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
-use super::rules::{MechanicBase, Rule, MECHANIC_SCALARS};
+use super::rules::{BaseRule, Rule, MECHANIC_SCALARS};
 
 /// How a replay ended.
 #[derive(Debug)]
@@ -121,6 +122,26 @@ enum Driver<T: Float> {
     MechanicAdam(Mechanized<T, Adam>),
     MechanicAdagrad(Mechanized<T, Adagrad>),
     MechanicRmsprop(Mechanized<T, Rmsprop>),
+    MechanicProdigy(Mechanized<T, Prodigy>),
+    WrapSgd(Wrapped<T, Sgd>),
+    WrapAdam(Wrapped<T, Adam>),
+    WrapAdagrad(Wrapped<T, Adagrad>),
+    WrapRmsprop(Wrapped<T, Rmsprop>),
+    WrapProdigy(Wrapped<T, Prodigy>),
+}
+
+/// Runs `$e` with `$o` bound to the Schedule-Free wrapper of any base.
+macro_rules! each_wrapped {
+    ($d:expr, $o:ident => $e:expr, $other:expr) => {
+        match $d {
+            Driver::WrapSgd($o) => $e,
+            Driver::WrapAdam($o) => $e,
+            Driver::WrapAdagrad($o) => $e,
+            Driver::WrapRmsprop($o) => $e,
+            Driver::WrapProdigy($o) => $e,
+            _ => $other,
+        }
+    };
 }
 
 impl<T: Float> Driver<T> {
@@ -168,17 +189,31 @@ impl<T: Float> Driver<T> {
                 Self::MomoAdam(Optimizer::with_groups(MomoAdam::new(c), n, groups)?)
             }
             Rule::Mechanic(m, base) => match base {
-                MechanicBase::Sgd(c) => {
-                    Self::MechanicSgd(Mechanized::new(Sgd::new(c), n, groups, m)?)
-                }
-                MechanicBase::Adam(c) => {
+                BaseRule::Sgd(c) => Self::MechanicSgd(Mechanized::new(Sgd::new(c), n, groups, m)?),
+                BaseRule::Adam(c) => {
                     Self::MechanicAdam(Mechanized::new(Adam::new(c), n, groups, m)?)
                 }
-                MechanicBase::Adagrad(c) => {
+                BaseRule::Adagrad(c) => {
                     Self::MechanicAdagrad(Mechanized::new(Adagrad::new(c), n, groups, m)?)
                 }
-                MechanicBase::Rmsprop(c) => {
+                BaseRule::Rmsprop(c) => {
                     Self::MechanicRmsprop(Mechanized::new(Rmsprop::new(c), n, groups, m)?)
+                }
+                BaseRule::Prodigy(c) => {
+                    Self::MechanicProdigy(Mechanized::new(Prodigy::new(c), n, groups, m)?)
+                }
+            },
+            Rule::Wrapper(w, base) => match base {
+                BaseRule::Sgd(c) => Self::WrapSgd(Wrapped::new(Sgd::new(c), n, groups, w)?),
+                BaseRule::Adam(c) => Self::WrapAdam(Wrapped::new(Adam::new(c), n, groups, w)?),
+                BaseRule::Adagrad(c) => {
+                    Self::WrapAdagrad(Wrapped::new(Adagrad::new(c), n, groups, w)?)
+                }
+                BaseRule::Rmsprop(c) => {
+                    Self::WrapRmsprop(Wrapped::new(Rmsprop::new(c), n, groups, w)?)
+                }
+                BaseRule::Prodigy(c) => {
+                    Self::WrapProdigy(Wrapped::new(Prodigy::new(c), n, groups, w)?)
                 }
             },
         })
@@ -207,6 +242,12 @@ impl<T: Float> Driver<T> {
             Self::MechanicAdam(o) => o.state_len(),
             Self::MechanicAdagrad(o) => o.state_len(),
             Self::MechanicRmsprop(o) => o.state_len(),
+            Self::MechanicProdigy(o) => o.state_len(),
+            Self::WrapSgd(o) => o.state_len(),
+            Self::WrapAdam(o) => o.state_len(),
+            Self::WrapAdagrad(o) => o.state_len(),
+            Self::WrapRmsprop(o) => o.state_len(),
+            Self::WrapProdigy(o) => o.state_len(),
         }
     }
 
@@ -227,6 +268,12 @@ impl<T: Float> Driver<T> {
             Self::MechanicAdam(o) => o.step(params, grads, state),
             Self::MechanicAdagrad(o) => o.step(params, grads, state),
             Self::MechanicRmsprop(o) => o.step(params, grads, state),
+            Self::MechanicProdigy(o) => o.step(params, grads, state),
+            Self::WrapSgd(o) => o.step(params, grads, state),
+            Self::WrapAdam(o) => o.step(params, grads, state),
+            Self::WrapAdagrad(o) => o.step(params, grads, state),
+            Self::WrapRmsprop(o) => o.step(params, grads, state),
+            Self::WrapProdigy(o) => o.step(params, grads, state),
             Self::Sgd(o) => o.step(params, grads, state),
             Self::Adam(o) => o.step(params, grads, state),
             Self::ScheduleFreeSgd(o) => o.step(params, grads, state),
@@ -251,14 +298,18 @@ impl<T: Float> Driver<T> {
             Self::ScheduleFreeSgd(o) => Some(o.eval_params(params, state, out)),
             Self::ScheduleFreeAdamW(o) => Some(o.eval_params(params, state, out)),
             Self::ScheduleFreeRAdam(o) => Some(o.eval_params(params, state, out)),
-            _ => None,
+            d => each_wrapped!(d, o => Some(o.eval_params(params, state, out)), None),
         }
     }
 
     /// Switches to the eval weights and returns them, then switches back, as
     /// the reference's `eval(); train()` round trip does. Rules without eval
     /// weights return the parameters.
-    fn eval_then_train(&mut self, params: &mut [T], state: &[T]) -> Result<Vec<f64>, Error> {
+    fn eval_then_train(&mut self, params: &mut [T], state: &mut [T]) -> Result<Vec<f64>, Error> {
+        if let Some(x) = each_wrapped!(self, o => Some(wrapped_round_trip(o, params, state)?), None)
+        {
+            return Ok(x);
+        }
         match self {
             Self::ScheduleFreeSgd(o) => o.eval(params, state)?,
             Self::ScheduleFreeAdamW(o) => o.eval(params, state)?,
@@ -335,6 +386,12 @@ impl<T: Float> Driver<T> {
             Self::MechanicAdam(o) => mechanic_scalars(o.tuner()),
             Self::MechanicAdagrad(o) => mechanic_scalars(o.tuner()),
             Self::MechanicRmsprop(o) => mechanic_scalars(o.tuner()),
+            Self::MechanicProdigy(o) => mechanic_scalars(o.tuner()),
+            Self::WrapSgd(o) => wrapper_scalars(o.wrapper()),
+            Self::WrapAdam(o) => wrapper_scalars(o.wrapper()),
+            Self::WrapAdagrad(o) => wrapper_scalars(o.wrapper()),
+            Self::WrapRmsprop(o) => wrapper_scalars(o.wrapper()),
+            Self::WrapProdigy(o) => wrapper_scalars(o.wrapper()),
             Self::MomoAdam(o) => {
                 let r = o.rule();
                 momo_scalars(r.lb(), r.loss_avg(), r.k())
@@ -360,6 +417,26 @@ fn averaging_scalars(a: &Averaging) -> Vec<(&'static str, Option<f64>)> {
         ("scheduled_lr", Some(a.scheduled_lr)),
         ("lr_max", Some(a.lr_max)),
         ("weight_sum", Some(a.weight_sum)),
+    ]
+}
+
+/// The wrapper's `eval(); train()` round trip, returning the eval weights.
+fn wrapped_round_trip<T: Float, R: freestep::UpdateRule>(
+    o: &mut Wrapped<T, R>,
+    params: &mut [T],
+    state: &mut [T],
+) -> Result<Vec<f64>, Error> {
+    o.eval(params, state)?;
+    let x = widen(params);
+    o.train(params, state)?;
+    Ok(x)
+}
+
+fn wrapper_scalars(w: &ScheduleFreeWrapper) -> Vec<(&'static str, Option<f64>)> {
+    vec![
+        ("k", Some(w.k() as f64)),
+        ("lr_max", Some(w.lr_max())),
+        ("weight_sum", Some(w.weight_sum())),
     ]
 }
 
@@ -428,7 +505,7 @@ pub fn trajectory<T: Float>(fixture: &Fixture, rule: Rule, storage: Storage) -> 
                 refused: Some((t + 1, "its values leave f32's range".into())),
             };
         }
-        match observe(&mut driver, fixture, &mut params, &state) {
+        match observe(&mut driver, fixture, &mut params, &mut state) {
             Ok(observed) => deviations.push(step_deviation(fixture, t, &observed)),
             Err(e) => return Trajectory::refused(deviations, t + 1, e),
         }
@@ -465,7 +542,7 @@ fn observe<T: Float>(
     driver: &mut Driver<T>,
     fixture: &Fixture,
     params: &mut [T],
-    state: &[T],
+    state: &mut [T],
 ) -> Result<Observed, Error> {
     let eval_params = if fixture.eval_train_each_step {
         Some(driver.eval_then_train(params, state)?)

@@ -18,7 +18,7 @@ use freestep::{
     AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptAdanConfig,
     DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MechanicConfig, MirrorMadgradConfig,
     MomoAdamConfig, MomoConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
-    ScheduleFreeRAdamConfig, ScheduleFreeSgdConfig, SgdConfig,
+    ScheduleFreeRAdamConfig, ScheduleFreeSgdConfig, ScheduleFreeWrapperConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -63,12 +63,16 @@ pub enum Rule {
     /// `momo.MomoAdam`.
     MomoAdam(MomoAdamConfig),
     /// `mechanic_pytorch.mechanize(Base)`: the tuner and its base rule.
-    Mechanic(MechanicConfig, MechanicBase),
+    Mechanic(MechanicConfig, BaseRule),
+    /// `schedulefree.ScheduleFreeWrapper(base)`.
+    Wrapper(ScheduleFreeWrapperConfig, BaseRule),
 }
 
-/// The base optimizers a Mechanic fixture may wrap.
+/// The base optimizers a Mechanic or Schedule-Free wrapper fixture may wrap.
 #[derive(Clone, Copy, Debug)]
-pub enum MechanicBase {
+pub enum BaseRule {
+    /// `prodigyopt.Prodigy`.
+    Prodigy(ProdigyConfig),
     /// `torch.optim.SGD`.
     Sgd(SgdConfig),
     /// `torch.optim.Adam` and `torch.optim.AdamW`.
@@ -98,7 +102,10 @@ impl Rule {
     pub fn is_schedule_free(&self) -> bool {
         matches!(
             self,
-            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) | Rule::ScheduleFreeRAdam(_)
+            Rule::ScheduleFreeSgd(_)
+                | Rule::ScheduleFreeAdamW(_)
+                | Rule::ScheduleFreeRAdam(_)
+                | Rule::Wrapper(..)
         )
     }
 
@@ -117,6 +124,7 @@ impl Rule {
             Rule::Prodigy(_) => &["d", "d_hat", "d_max", "d_numerator", "d_denom", "k"],
             Rule::Momo(_) | Rule::MomoAdam(_) => &["lb", "loss_avg", "number_steps"],
             Rule::Mechanic(..) => &MECHANIC_SCALARS,
+            Rule::Wrapper(..) => &["k", "lr_max", "weight_sum"],
         }
     }
 }
@@ -130,8 +138,12 @@ const MATH_FREE: [&str; 4] = ["foreach", "fused", "capturable", "differentiable"
 pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
     let mut r = Resolver::new(&fixture.hyperparameters, &fixture.param_group);
     r.math_free()?;
-    if fixture.optimizer.starts_with("mechanic-") {
-        let rule = mechanic(&mut r, fixture)?;
+    let wrapped = match fixture.optimizer.as_str() {
+        o if o.starts_with("mechanic-") => Some(mechanic(&mut r, fixture)?),
+        o if o.starts_with("schedulefree-wrapper-") => Some(wrapper(&mut r, fixture)?),
+        _ => None,
+    };
+    if let Some(rule) = wrapped {
         r.finish(&fixture.optimizer)?;
         return Ok(rule);
     }
@@ -375,20 +387,49 @@ fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
     Ok(config)
 }
 
-/// A Mechanic fixture: the base optimizer from `hyperparameters` and the
-/// group, the tuner from `mechanize_kwargs`.
-fn mechanic(r: &mut Resolver, fixture: &Fixture) -> Result<Rule, String> {
+/// The base optimizer of a wrapping fixture, from `hyperparameters` and the
+/// group, and the wrapper's keyword arguments.
+fn base_rule<'a>(r: &mut Resolver, fixture: &'a Fixture) -> Result<(BaseRule, &'a Object), String> {
     let Some((class, kwargs)) = &fixture.mechanic else {
-        return Err("a Mechanic fixture needs `base_optimizer`".into());
+        return Err(format!(
+            "a {} fixture needs `base_optimizer`",
+            fixture.optimizer
+        ));
     };
     let base = match class.as_str() {
-        "torch.optim.SGD" => MechanicBase::Sgd(sgd(r)?),
-        "torch.optim.Adam" => MechanicBase::Adam(adam(r, AdamConfig::default(), true)?),
-        "torch.optim.AdamW" => MechanicBase::Adam(adam(r, AdamConfig::adamw(), false)?),
-        "torch.optim.Adagrad" => MechanicBase::Adagrad(adagrad(r)?),
-        "torch.optim.RMSprop" => MechanicBase::Rmsprop(rmsprop(r)?),
-        other => return Err(format!("Mechanic over `{other}` is not replayed")),
+        "torch.optim.SGD" => BaseRule::Sgd(sgd(r)?),
+        "torch.optim.Adam" => BaseRule::Adam(adam(r, AdamConfig::default(), true)?),
+        "torch.optim.AdamW" => BaseRule::Adam(adam(r, AdamConfig::adamw(), false)?),
+        "torch.optim.Adagrad" => BaseRule::Adagrad(adagrad(r)?),
+        "torch.optim.RMSprop" => BaseRule::Rmsprop(rmsprop(r)?),
+        "prodigyopt.Prodigy" => BaseRule::Prodigy(prodigy(r)?),
+        other => return Err(format!("`{other}` is not replayed as a base optimizer")),
     };
+    Ok((base, kwargs))
+}
+
+/// A Schedule-Free wrapper fixture: the wrapper from `wrapper_kwargs`.
+fn wrapper(r: &mut Resolver, fixture: &Fixture) -> Result<Rule, String> {
+    let (base, kwargs) = base_rule(r, fixture)?;
+    // The wrapper keeps its scalars (k, lr_max, weight_sum) in the base
+    // optimizer's group, where they appear only after the first step; a
+    // group key the base rule does not read fails the fixture.
+    let empty = Object::new();
+    let mut w = Resolver::new(kwargs, &empty);
+    let d = ScheduleFreeWrapperConfig::default();
+    let config = ScheduleFreeWrapperConfig {
+        momentum: w.float("momentum", d.momentum)?,
+        weight_decay_at_y: w.float("weight_decay_at_y", d.weight_decay_at_y)?,
+        r: w.float("r", d.r)?,
+        weight_lr_power: w.float("weight_lr_power", d.weight_lr_power)?,
+    };
+    w.finish("ScheduleFreeWrapper")?;
+    Ok(Rule::Wrapper(config, base))
+}
+
+/// A Mechanic fixture: the tuner from `mechanize_kwargs`.
+fn mechanic(r: &mut Resolver, fixture: &Fixture) -> Result<Rule, String> {
+    let (base, kwargs) = base_rule(r, fixture)?;
     let empty = Object::new();
     let mut m = Resolver::new(kwargs, &empty);
     let d = MechanicConfig::default();
