@@ -52,6 +52,7 @@
 extern crate std;
 
 pub mod error;
+pub mod finite_sum;
 pub mod float;
 pub mod layout;
 mod math;
