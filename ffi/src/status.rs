@@ -64,6 +64,18 @@ pub enum freestep_status {
     /// The core library reported an error this version of the C ABI does
     /// not know.
     UNKNOWN_ERROR = 21,
+    /// A finite-sum sample index is not below the sample count, or, while a
+    /// snapshot or table is filled in order, not the next index.
+    SAMPLE_INDEX = 22,
+    /// A finite-sum state array (the table) does not have the length
+    /// `freestep_finite_sum_state_len` gives.
+    BAD_TABLE_LENGTH = 23,
+    /// The table form does not fit: a linear table for Point-SAGA, or an
+    /// unknown form.
+    WRONG_TABLE_FORM = 24,
+    /// A finite-sum method cannot step yet: SVRG's snapshot or Finito's
+    /// table is not complete.
+    NOT_READY = 25,
 }
 
 /// A `freestep_status` as C passes it to `freestep_status_message`: any
@@ -89,6 +101,10 @@ pub(crate) fn status_of(error: Error) -> freestep_status {
         Error::BadRange => S::BAD_RANGE,
         Error::IncompletePartial => S::INCOMPLETE_PARTIAL,
         Error::NoPendingStep => S::NO_PENDING_STEP,
+        Error::SampleIndex => S::SAMPLE_INDEX,
+        Error::TableLength => S::BAD_TABLE_LENGTH,
+        Error::TableForm => S::WRONG_TABLE_FORM,
+        Error::NotReady => S::NOT_READY,
         _ => S::UNKNOWN_ERROR,
     }
 }
@@ -124,7 +140,7 @@ macro_rules! core_message {
 /// The message of a status number, including numbers no status has.
 fn message(status: u32) -> &'static CStr {
     use freestep_status as S;
-    const ALL: [freestep_status; 22] = [
+    const ALL: [freestep_status; 26] = [
         S::OK,
         S::NULL_POINTER,
         S::MISALIGNED_POINTER,
@@ -147,6 +163,10 @@ fn message(status: u32) -> &'static CStr {
         S::OVERLAPPING_BUFFERS,
         S::INVALID_PRECISION,
         S::UNKNOWN_ERROR,
+        S::SAMPLE_INDEX,
+        S::BAD_TABLE_LENGTH,
+        S::WRONG_TABLE_FORM,
+        S::NOT_READY,
     ];
     let Some(&status) = ALL.iter().find(|s| **s as u32 == status) else {
         return c"unknown freestep status";
@@ -174,6 +194,10 @@ fn message(status: u32) -> &'static CStr {
         S::OVERLAPPING_BUFFERS => c"a written buffer overlaps another buffer of the call",
         S::INVALID_PRECISION => c"precision is neither FREESTEP_F32 nor FREESTEP_F64",
         S::UNKNOWN_ERROR => c"error unknown to this version of the C ABI",
+        S::SAMPLE_INDEX => core_message!(Error::SampleIndex),
+        S::BAD_TABLE_LENGTH => core_message!(Error::TableLength),
+        S::WRONG_TABLE_FORM => core_message!(Error::TableForm),
+        S::NOT_READY => core_message!(Error::NotReady),
     }
 }
 
@@ -218,6 +242,10 @@ mod tests {
             Error::BadRange,
             Error::IncompletePartial,
             Error::NoPendingStep,
+            Error::SampleIndex,
+            Error::TableLength,
+            Error::TableForm,
+            Error::NotReady,
         ];
         for e in errors {
             let text = message(status_of(e) as u32).to_str().unwrap();
@@ -228,9 +256,9 @@ mod tests {
     #[test]
     fn every_number_has_a_message() {
         assert_eq!(message(0), c"success");
-        assert_eq!(message(22), c"unknown freestep status");
+        assert_eq!(message(26), c"unknown freestep status");
         assert_eq!(message(u32::MAX), c"unknown freestep status");
-        for n in 1..22 {
+        for n in 1..26 {
             assert_ne!(message(n), c"unknown freestep status", "status {n}");
         }
     }

@@ -30,7 +30,7 @@
 //! [`TableForm::Linear`](super::TableForm::Linear)).
 
 use crate::error::Error;
-use crate::finite_sum::{check_l2, check_step_size, split, table_parts, Sample, Shape};
+use crate::finite_sum::{check_l2, check_step_size, copy, split, table_parts, Sample, Shape};
 use crate::float::Float;
 
 /// Finito's hyperparameters.
@@ -79,6 +79,29 @@ impl Finito {
         self.state_len
     }
 
+    /// How far the snapshot or fill has come: 0 before the first begin,
+    /// else 1 plus the samples added since. A caller that rebuilds the
+    /// method for each call (the C ABI) keeps this number and passes it to
+    /// [`with_progress`](Self::with_progress).
+    pub fn progress(&self) -> usize {
+        if self.begun {
+            self.filled + 1
+        } else {
+            0
+        }
+    }
+
+    /// The method with the progress of [`progress`](Self::progress);
+    /// a number above `n + 1` is refused.
+    pub fn with_progress(mut self, progress: usize) -> Result<Self, Error> {
+        if progress > self.shape.n + 1 {
+            return Err(Error::SampleIndex);
+        }
+        self.begun = progress > 0;
+        self.filled = progress.saturating_sub(1);
+        Ok(self)
+    }
+
     /// True once the table is full and steps may be taken.
     pub fn ready(&self) -> bool {
         self.begun && self.filled == self.shape.n
@@ -106,10 +129,11 @@ impl Finito {
         let (means, rest) = split(state, 2 * d).ok_or(Error::TableLength)?;
         let (points, table) = split(rest, self.head() - 2 * d).ok_or(Error::TableLength)?;
         let (phi_mean, g_mean) = split(means, d).ok_or(Error::TableLength)?;
-        phi_mean.copy_from_slice(w);
+        copy(phi_mean, w);
         g_mean.fill(T::ZERO);
-        for point in points.chunks_exact_mut(d) {
-            point.copy_from_slice(w);
+        // Every point is w: copy w over the whole block, d values at a time.
+        for (k, p) in points.iter_mut().enumerate() {
+            *p = w.get(k % d.max(1)).copied().unwrap_or(T::ZERO);
         }
         table.fill(T::ZERO);
         self.filled = 0;

@@ -265,6 +265,23 @@ pub(crate) fn check_step_size(step_size: f64) -> Result<(), Error> {
     }
 }
 
+/// Copies `src` into `dst` element by element (no length assertion).
+pub(crate) fn copy<T: Copy>(dst: &mut [T], src: &[T]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
+/// Zeroes a state of length `len`: the start of SAGA, SAG and Point-SAGA,
+/// whose tables and means may start at zero.
+pub(crate) fn clear<T: Float>(state: &mut [T], len: usize) -> Result<(), Error> {
+    if state.len() != len {
+        return Err(Error::TableLength);
+    }
+    state.fill(T::ZERO);
+    Ok(())
+}
+
 /// Splits `state` into a head of `len` values and the rest.
 pub(crate) fn split<T>(state: &mut [T], len: usize) -> Option<(&mut [T], &mut [T])> {
     state.split_at_mut_checked(len)

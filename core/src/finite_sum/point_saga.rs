@@ -4,7 +4,7 @@
 //! For `f(w) = (1/n) Σ_i f_i(w)` with `f_i(w) = φ(x_i·w) + (l2/2)||w||²`,
 //! each `L`-smooth and `μ`-strongly convex (`μ = l2`), the table holds a
 //! gradient `g_i` per sample and `ḡ` their mean. A step on sample `j`
-//! (the paper's Algorithm 1) uses the proximal operator of `f_j` instead of
+//! (the paper's update) uses the proximal operator of `f_j` instead of
 //! its gradient:
 //!
 //! ```text
@@ -16,7 +16,7 @@
 //!
 //! The prox is computed by [`Loss::prox_scalar`] for the squared, logistic
 //! (Newton, to full precision) and hinge losses; the caller passes the
-//! sample's row and label instead of a gradient. The step of Theorem 5 is
+//! sample's row and label instead of a gradient. The paper's step is
 //! [`theory::point_saga`](super::theory::point_saga).
 //!
 //! Each `g_i` includes the `l2·w'` part, which is not a multiple of the
@@ -28,7 +28,7 @@
 
 use crate::error::Error;
 use crate::finite_sum::prox::Loss;
-use crate::finite_sum::{check_l2, check_step_size, split, Shape, TableForm};
+use crate::finite_sum::{check_l2, check_step_size, clear, split, Shape, TableForm};
 use crate::float::Float;
 
 /// Point-SAGA's hyperparameters.
@@ -74,6 +74,11 @@ impl PointSaga {
     /// The state length of this method.
     pub fn state_len(&self) -> usize {
         self.state_len
+    }
+
+    /// Zeroes `state`: an empty table and a zero mean, the start of a run.
+    pub fn reset<T: Float>(&self, state: &mut [T]) -> Result<(), Error> {
+        clear(state, self.state_len)
     }
 
     /// One step on sample `i`, with feature row `row` and label `label`

@@ -7,7 +7,7 @@
 //!
 //! The table holds `y_i`, the last gradient seen of each sample, and
 //! `ȳ = (1/n) Σ_i y_i`. A step on sample `j`, with `g'_j = ∇loss_j(w)`
-//! (Algorithm 1 of the 2017 paper, with the mean kept instead of the sum):
+//! (the 2017 paper's update, with the mean kept instead of the sum):
 //!
 //! ```text
 //! ȳ  ← ȳ + (g'_j - y_j) / n
@@ -27,7 +27,7 @@
 //! the practical `1/L` ([`theory::sag`](super::theory::sag)).
 
 use crate::error::Error;
-use crate::finite_sum::{check_l2, check_step_size, mean_table_step, Sample, Shape};
+use crate::finite_sum::{check_l2, check_step_size, clear, mean_table_step, Sample, Shape};
 use crate::float::Float;
 
 /// SAGA's hyperparameters.
@@ -69,6 +69,11 @@ impl Sag {
     /// The state length of this method.
     pub fn state_len(&self) -> usize {
         self.state_len
+    }
+
+    /// Zeroes `state`: an empty table and a zero mean, the start of a run.
+    pub fn reset<T: Float>(&self, state: &mut [T]) -> Result<(), Error> {
+        clear(state, self.state_len)
     }
 
     /// The configuration.

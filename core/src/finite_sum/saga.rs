@@ -5,7 +5,7 @@
 //! For `f(w) = (1/n) Σ_i loss_i(w) + h(w)`, with `h` the elastic net
 //! `(l2/2)||w||² + l1||w||₁`, the table holds `g_i`, the last gradient seen
 //! of each sample, and `ḡ = (1/n) Σ_i g_i`. A step on sample `j`, with
-//! `g'_j = ∇loss_j(w)` (the paper's Algorithm, §2):
+//! `g'_j = ∇loss_j(w)` (the paper's update):
 //!
 //! ```text
 //! w  ← prox_{γh}( w - γ (g'_j - g_j + ḡ) )
@@ -23,7 +23,7 @@
 
 use crate::error::Error;
 use crate::finite_sum::prox;
-use crate::finite_sum::{check_step_size, mean_table_step, Regularizer, Sample, Shape};
+use crate::finite_sum::{check_step_size, clear, mean_table_step, Regularizer, Sample, Shape};
 use crate::float::Float;
 
 /// SAGA's hyperparameters.
@@ -64,6 +64,11 @@ impl Saga {
     /// The state length of this method.
     pub fn state_len(&self) -> usize {
         self.state_len
+    }
+
+    /// Zeroes `state`: an empty table and a zero mean, the start of a run.
+    pub fn reset<T: Float>(&self, state: &mut [T]) -> Result<(), Error> {
+        clear(state, self.state_len)
     }
 
     /// The configuration.

@@ -43,6 +43,21 @@ impl Rng {
         Rng { s }
     }
 
+    /// The generator with the given raw state (as [`Rng::state`] returned
+    /// it), for callers that keep the state themselves. The all-zero state,
+    /// from which xoshiro never leaves, is refused.
+    pub fn from_state(s: [u64; 4]) -> Result<Self, Error> {
+        if s == [0; 4] {
+            return Err(Error::InvalidHyperparameter("rng"));
+        }
+        Ok(Rng { s })
+    }
+
+    /// The raw state.
+    pub fn state(&self) -> [u64; 4] {
+        self.s
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let [s0, s1, s2, s3] = self.s;
@@ -91,7 +106,13 @@ impl Rng {
         }
         for i in (1..order.len()).rev() {
             let j = self.below(i + 1);
-            order.swap(i, j);
+            // j <= i: swap order[j] with order[i] through a split, which
+            // needs no bounds check that could panic.
+            if let Some((head, tail)) = order.split_at_mut_checked(i) {
+                if let (Some(a), Some(b)) = (head.get_mut(j), tail.first_mut()) {
+                    core::mem::swap(a, b);
+                }
+            }
         }
         Ok(())
     }
@@ -124,6 +145,23 @@ impl<'a> Weighted<'a> {
         for (c, w) in cumulative.iter_mut().zip(weights) {
             sum += w;
             *c = sum;
+        }
+        Ok(Weighted { cumulative })
+    }
+
+    /// The sampler over cumulative sums written earlier by [`Weighted::new`]
+    /// (kept by the caller). Refuses an empty table, a decreasing or
+    /// non-finite one, and one whose total is not positive.
+    pub fn from_cumulative(cumulative: &'a [f64]) -> Result<Self, Error> {
+        let mut previous = 0.0;
+        for &c in cumulative {
+            if !(c.is_finite() && c >= previous) {
+                return Err(Error::InvalidHyperparameter("weights"));
+            }
+            previous = c;
+        }
+        if previous <= 0.0 {
+            return Err(Error::InvalidHyperparameter("weights"));
         }
         Ok(Weighted { cumulative })
     }

@@ -29,7 +29,7 @@
 
 use crate::error::Error;
 use crate::finite_sum::prox;
-use crate::finite_sum::{check_step_size, split, Regularizer, Sample, Shape};
+use crate::finite_sum::{check_step_size, copy, split, Regularizer, Sample, Shape};
 use crate::float::Float;
 
 /// SVRG's hyperparameters.
@@ -82,6 +82,29 @@ impl Svrg {
         &self.config
     }
 
+    /// How far the snapshot or fill has come: 0 before the first begin,
+    /// else 1 plus the samples added since. A caller that rebuilds the
+    /// method for each call (the C ABI) keeps this number and passes it to
+    /// [`with_progress`](Self::with_progress).
+    pub fn progress(&self) -> usize {
+        if self.begun {
+            self.added + 1
+        } else {
+            0
+        }
+    }
+
+    /// The method with the progress of [`progress`](Self::progress);
+    /// a number above `n + 1` is refused.
+    pub fn with_progress(mut self, progress: usize) -> Result<Self, Error> {
+        if progress > self.shape.n + 1 {
+            return Err(Error::SampleIndex);
+        }
+        self.begun = progress > 0;
+        self.added = progress.saturating_sub(1);
+        Ok(self)
+    }
+
     /// True once the snapshot's mean is complete.
     pub fn ready(&self) -> bool {
         self.begun && self.added == self.shape.n
@@ -101,7 +124,7 @@ impl Svrg {
     pub fn begin_snapshot<T: Float>(&mut self, w: &[T], state: &mut [T]) -> Result<(), Error> {
         self.check_lengths(w, state)?;
         let (snapshot, mean) = split(state, self.shape.d).ok_or(Error::TableLength)?;
-        snapshot.copy_from_slice(w);
+        copy(snapshot, w);
         mean.fill(T::ZERO);
         self.added = 0;
         self.begun = true;

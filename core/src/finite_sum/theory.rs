@@ -7,14 +7,21 @@
 //! the sample, `L_i + l2`. `L` below is the largest `L_i` and `μ` the strong
 //! convexity constant (`l2` for these objectives).
 //!
-//! | method | default | source |
-//! | --- | --- | --- |
-//! | SAGA | `1 / (3L)` | Defazio et al. 2014, Theorem 1 (any `μ ≥ 0`) |
-//! | SAG, uniform or permutation | `1 / L` | Schmidt, Le Roux, Bach 2017, §4.6: the step used in practice; their proof needs `1 / (16L)` ([`sag_proven`]) |
-//! | SAG, Lipschitz sampling | `1 / L̄`, `L̄` the mean `L_i` | Schmidt et al. 2015, the step of their non-uniform SAG |
-//! | SVRG | `1 / (10L)`, `n` inner steps | Johnson, Zhang 2013, §4: `η = 0.1/L` in their experiments |
-//! | Finito | `1 / (α μ n)`, `α = 2` | Defazio, Caetano, Domke 2014, §2 |
-//! | Point-SAGA | `√((n-1)² + 4nL/μ) / (2Ln) - (1 - 1/n) / (2L)` | Defazio 2016, Theorem 5 |
+//! The defaults, with where they come from:
+//!
+//! - SAGA: `1 / (3L)`, the step of Defazio et al. 2014 whose rate adapts to
+//!   any `μ ≥ 0`.
+//! - SAG, uniform or permutation sampling: `1 / L`, the step Schmidt, Le
+//!   Roux and Bach use in practice; their proof needs `1 / (16L)`
+//!   ([`sag_proven`]), which is far slower.
+//! - SAG, Lipschitz sampling: `1 / L̄`, `L̄` the mean `L_i`, the step of the
+//!   non-uniform SAG of Schmidt et al. 2015.
+//! - SVRG: `1 / (10L)` (Johnson and Zhang's `η = 0.1/L`), `n` inner steps.
+//! - Finito: `1 / (α μ n)` with `α = 2` (Defazio, Caetano and Domke 2014).
+//! - Point-SAGA: `√((n-1)² + 4nL/μ) / (2Ln) - (1 - 1/n) / (2L)`, the step of
+//!   Defazio 2016 for `L`-smooth, `μ`-strongly convex `f_i`.
+//!
+//! The theorem numbers of the papers are not cited here; the formulas are.
 
 use crate::error::Error;
 use crate::finite_sum::prox::Loss;
