@@ -1118,6 +1118,25 @@ typedef struct freestep_rng {
 } freestep_rng;
 
 /**
+ * The hyperparameters of SPS, the stochastic Polyak step.
+ */
+typedef struct freestep_sps_config {
+    /**
+     * The scaling `c` of `||g||^2` (1 for SP).
+     */
+    double c;
+    /**
+     * The largest step (`INFINITY` for none).
+     */
+    double max_step;
+    /**
+     * The lower bound `f_i*` of every sample's loss (0 for non-negative
+     * losses).
+     */
+    double lower_bound;
+} freestep_sps_config;
+
+/**
  * What a trainer logs after a step.
  */
 typedef struct freestep_progress {
@@ -2019,6 +2038,42 @@ freestep_status freestep_weighted_sample(const double *cumulative,
                                          size_t len,
                                          struct freestep_rng *rng,
                                          size_t *out);
+
+/**
+ * One SPS step: `w -= min((loss - f*) / (c ||g||^2), max_step) * g`, with
+ * `loss` the sample's loss at `w` and `*g` its gradient (a dense gradient
+ * for `form = FREESTEP_TABLE_DENSE`, a row and scalar for
+ * `FREESTEP_TABLE_LINEAR`), the whole sample's, regulariser included.
+ * Writes the step size taken into `*step`. A NaN or infinite loss or
+ * gradient is refused with `FREESTEP_NON_FINITE_GRADIENT`; on error `w` is
+ * unchanged and `*step` not written. SPS keeps no state.
+ *
+ * # Safety
+ *
+ * `config`, `g` and `step` are valid; `w` is valid for `w_len` floats.
+ */
+freestep_status freestep_sps_step_f32(const struct freestep_sps_config *config,
+                                      float *w,
+                                      size_t w_len,
+                                      double loss,
+                                      const struct freestep_sample_f32 *g,
+                                      uint32_t form,
+                                      double *step);
+
+/**
+ * `freestep_sps_step_f32` for `double`.
+ *
+ * # Safety
+ *
+ * As for `freestep_sps_step_f32`.
+ */
+freestep_status freestep_sps_step_f64(const struct freestep_sps_config *config,
+                                      double *w,
+                                      size_t w_len,
+                                      double loss,
+                                      const struct freestep_sample_f64 *g,
+                                      uint32_t form,
+                                      double *step);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

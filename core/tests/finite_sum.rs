@@ -9,6 +9,7 @@
 
 use freestep::finite_sum::finito::{Finito, FinitoConfig};
 use freestep::finite_sum::point_saga::{PointSaga, PointSagaConfig};
+use freestep::finite_sum::polyak::{Sps, SpsConfig};
 use freestep::finite_sum::prox::Loss;
 use freestep::finite_sum::sag::{Sag, SagConfig};
 use freestep::finite_sum::saga::{Saga, SagaConfig};
@@ -744,4 +745,93 @@ fn theory_steps_follow_their_formulas() {
     let l = theory::sample_lipschitz(Loss::Logistic, &[2.0f64, 0.0], 0.1).unwrap();
     assert!((l - 1.1).abs() < 1e-15);
     assert!(theory::saga(0.0).is_err());
+}
+
+/// SPS on least squares, `f_i(w) = (x_i·w - y_i)²/2` with `f_i* = 0`:
+/// returns the final `w`.
+fn run_sps(data: &Data, epochs: usize, config: SpsConfig) -> Vec<f64> {
+    let sps = Sps::new(config, data.d).unwrap();
+    let (mut w, mut rng) = (vec![0.0; data.d], Rng::new(12));
+    for _ in 0..epochs * data.n {
+        let i = rng.below(data.n);
+        let r = data.margin(i, &w) - data.y[i];
+        let sample = Sample::Linear {
+            row: data.row(i),
+            scalar: r,
+        };
+        sps.step(&mut w, 0.5 * r * r, sample).unwrap();
+    }
+    w
+}
+
+#[test]
+fn sps_reaches_the_optimum_when_the_model_interpolates() {
+    // Labels from the model itself, without noise: every f_i is 0 at the
+    // known w*.
+    let mut data = Data::new(40, 5, false, 13);
+    let w_true = [0.5, -1.0, 2.0, 0.0, 1.5];
+    data.y = (0..data.n).map(|i| data.margin(i, &w_true)).collect();
+    let w = run_sps(&data, 200, SpsConfig::default());
+    for (a, b) in w.iter().zip(&w_true) {
+        assert!((a - b).abs() < 1e-10, "{w:?}");
+    }
+}
+
+#[test]
+fn sps_stalls_without_interpolation_where_saga_converges() {
+    // Noisy labels: no w makes every f_i zero. The optimum is the least
+    // squares solution; SPS keeps jumping between the samples' solutions.
+    let data = Data::new(40, 5, false, 14);
+    let r = Run {
+        loss: Loss::Squared,
+        l2: 0.0,
+        l1: 0.0,
+        epochs: 300,
+        form: TableForm::Linear,
+    };
+    let w_star = newton(r.loss, &data, 0.0);
+    let f_star = objective(r.loss, &data, 0.0, 0.0, &w_star);
+    let sps = run_sps(&data, 300, SpsConfig::default());
+    let saga = run_saga(&data, &r, theory::saga(lmax(r.loss, &data, 0.0)).unwrap());
+    let (s_sps, s_saga) = (
+        subopt(r.loss, &data, 0.0, 0.0, &sps, f_star),
+        subopt(r.loss, &data, 0.0, 0.0, &saga, f_star),
+    );
+    assert!(s_sps > 1e-3, "SPS {s_sps:e}");
+    assert!(s_saga < 1e-10, "SAGA {s_saga:e}");
+}
+
+#[test]
+fn sps_refuses_a_nan_loss_and_caps_its_step() {
+    let sps = Sps::new(SpsConfig::default(), 2).unwrap();
+    let mut w = [1.0f64, 2.0];
+    let g = [1.0, 1.0];
+    assert_eq!(
+        sps.step(&mut w, f64::NAN, Sample::Dense(&g)),
+        Err(Error::NonFiniteGradient)
+    );
+    assert_eq!(
+        sps.step(&mut w, 1.0, Sample::Dense(&g[..1])),
+        Err(Error::Length)
+    );
+    assert_eq!(w, [1.0, 2.0]);
+    // γ = (f - f*) / ||g||² = 3 / 2 here; a cap of 0.25 takes over.
+    let capped = SpsConfig {
+        max_step: 0.25,
+        ..SpsConfig::default()
+    };
+    let sps_capped = Sps::new(capped, 2).unwrap();
+    assert_eq!(sps.step(&mut w.clone(), 3.0, Sample::Dense(&g)), Ok(1.5));
+    assert_eq!(sps_capped.step(&mut w, 3.0, Sample::Dense(&g)), Ok(0.25));
+    assert_eq!(w, [0.75, 1.75]);
+    // A loss below the bound takes no step.
+    assert_eq!(sps.step(&mut w, -1.0, Sample::Dense(&g)), Ok(0.0));
+    assert!(Sps::new(
+        SpsConfig {
+            c: 0.0,
+            ..SpsConfig::default()
+        },
+        2
+    )
+    .is_err());
 }

@@ -1,5 +1,6 @@
 //! The C ABI of the finite-sum methods (SAGA, SAG, SVRG, Finito,
-//! Point-SAGA), their step-size theory and their sampling helpers.
+//! Point-SAGA), of SPS, of their step-size theory and of their sampling
+//! helpers.
 //!
 //! A method lives in a `freestep_finite_sum`, a plain struct the caller
 //! allocates and `freestep_finite_sum_init` fills: the configuration, the
@@ -20,6 +21,7 @@
 
 use freestep_core::finite_sum::finito::{Finito, FinitoConfig};
 use freestep_core::finite_sum::point_saga::{PointSaga, PointSagaConfig};
+use freestep_core::finite_sum::polyak::{Sps, SpsConfig};
 use freestep_core::finite_sum::prox::Loss;
 use freestep_core::finite_sum::sag::{Sag, SagConfig};
 use freestep_core::finite_sum::saga::{Saga, SagaConfig};
@@ -920,6 +922,102 @@ pub unsafe extern "C" fn freestep_weighted_sample(
     })
 }
 
+/// The hyperparameters of SPS, the stochastic Polyak step.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_sps_config {
+    /// The scaling `c` of `||g||^2` (1 for SP).
+    pub c: f64,
+    /// The largest step (`INFINITY` for none).
+    pub max_step: f64,
+    /// The lower bound `f_i*` of every sample's loss (0 for non-negative
+    /// losses).
+    pub lower_bound: f64,
+}
+
+/// The body of `freestep_sps_step_*`.
+///
+/// # Safety
+///
+/// The contract of `freestep_sps_step_f32`.
+unsafe fn sps_step<T: Element>(
+    config: *const freestep_sps_config,
+    w: *mut T,
+    w_len: usize,
+    loss: f64,
+    g: *const T::CSample,
+    form: u32,
+    step: *mut f64,
+) -> Result<(), freestep_status> {
+    let out = Out::new(step)?;
+    let config = check_ptr(config)?;
+    // SAFETY: checked; three doubles, any bits are a value.
+    let config = unsafe { config.as_ptr().read() };
+    let core = SpsConfig {
+        c: config.c,
+        max_step: config.max_step,
+        lower_bound: config.lower_bound,
+    };
+    let sps = Sps::new(core, w_len).map_err(status_of)?;
+    // SAFETY: the caller's contract for the sample struct.
+    let (buf, scalar) = unsafe { sample_buf::<T>(g) }?;
+    let w = Buf::new_mut(w, w_len)?;
+    disjoint(&w, &[&buf])?;
+    if form > 1 {
+        return Err(freestep_status::WRONG_TABLE_FORM);
+    }
+    // SAFETY: checked for NULL, alignment, size and overlap.
+    let (w, sample) = unsafe { (w.slice_mut(), sample(&buf, scalar, form)) };
+    let gamma = sps.step(w, loss, sample).map_err(status_of)?;
+    // SAFETY: checked and writable by contract.
+    unsafe { out.write(gamma) };
+    Ok(())
+}
+
+/// One SPS step: `w -= min((loss - f*) / (c ||g||^2), max_step) * g`, with
+/// `loss` the sample's loss at `w` and `*g` its gradient (a dense gradient
+/// for `form = FREESTEP_TABLE_DENSE`, a row and scalar for
+/// `FREESTEP_TABLE_LINEAR`), the whole sample's, regulariser included.
+/// Writes the step size taken into `*step`. A NaN or infinite loss or
+/// gradient is refused with `FREESTEP_NON_FINITE_GRADIENT`; on error `w` is
+/// unchanged and `*step` not written. SPS keeps no state.
+///
+/// # Safety
+///
+/// `config`, `g` and `step` are valid; `w` is valid for `w_len` floats.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_sps_step_f32(
+    config: *const freestep_sps_config,
+    w: *mut f32,
+    w_len: usize,
+    loss: f64,
+    g: *const freestep_sample_f32,
+    form: u32,
+    step: *mut f64,
+) -> freestep_status {
+    // SAFETY: the same contract.
+    boundary(|| unsafe { sps_step(config, w, w_len, loss, g, form, step) })
+}
+
+/// `freestep_sps_step_f32` for `double`.
+///
+/// # Safety
+///
+/// As for `freestep_sps_step_f32`.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_sps_step_f64(
+    config: *const freestep_sps_config,
+    w: *mut f64,
+    w_len: usize,
+    loss: f64,
+    g: *const freestep_sample_f64,
+    form: u32,
+    step: *mut f64,
+) -> freestep_status {
+    // SAFETY: the same contract.
+    boundary(|| unsafe { sps_step(config, w, w_len, loss, g, form, step) })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -1197,6 +1295,37 @@ mod tests {
             assert_eq!(st, freestep_status::SAMPLE_INDEX);
         }
         assert_eq!(m.progress, 1);
+    }
+
+    #[test]
+    fn sps_steps_through_the_abi() {
+        let config = freestep_sps_config {
+            c: 1.0,
+            max_step: f64::INFINITY,
+            lower_bound: 0.0,
+        };
+        // f(w) = (x.w - 1)^2 / 2 at w = 0 with x = (1, 1): loss 1/2,
+        // gradient -(1, 1), step (1/2) / 2 = 1/4, w = (1/4, 1/4).
+        let x = [1.0f64, 1.0];
+        let g = freestep_sample_f64 {
+            values: x.as_ptr(),
+            len: 2,
+            scalar: -1.0,
+        };
+        let mut w = [0.0f64; 2];
+        let mut step = 0.0;
+        // SAFETY: valid pointers.
+        let st =
+            unsafe { freestep_sps_step_f64(&config, w.as_mut_ptr(), 2, 0.5, &g, 1, &mut step) };
+        assert_eq!((st, step, w), (freestep_status::OK, 0.25, [0.25, 0.25]));
+        // SAFETY: valid pointers; the NaN loss is refused.
+        let st = unsafe {
+            freestep_sps_step_f64(&config, w.as_mut_ptr(), 2, f64::NAN, &g, 1, &mut step)
+        };
+        assert_eq!(
+            (st, w),
+            (freestep_status::NON_FINITE_GRADIENT, [0.25, 0.25])
+        );
     }
 
     #[test]

@@ -20,6 +20,13 @@
 //! | SVRG | [`svrg`] | Johnson, Zhang 2013; Defazio, Bottou 2019 | `2d`, no table |
 //! | Finito | [`finito`] | Defazio, Caetano, Domke, ICML 2014 | `2d + n·d` + table |
 //! | Point-SAGA | [`point_saga`] | Defazio, NeurIPS 2016 | `d + n·d` |
+//! | SPS | [`polyak`] | Loizou et al., AISTATS 2021 | none |
+//!
+//! TAPS and MOTAPS (Gower, Defazio, Rabbat 2021), which replace SPS's
+//! lower bound by per-sample targets kept in a table, are not implemented:
+//! their update equations were not available to this implementation, and
+//! a guess at them would not be those methods. A caller who needs SPS
+//! without interpolation has no method here yet.
 //!
 //! # Tables
 //!
@@ -49,6 +56,7 @@
 
 pub mod finito;
 pub mod point_saga;
+pub mod polyak;
 pub mod prox;
 pub mod sag;
 pub mod saga;
