@@ -153,6 +153,9 @@ impl<'a> Weighted<'a> {
     /// (kept by the caller). Refuses an empty table, a decreasing or
     /// non-finite one, and one whose total is not positive.
     pub fn from_cumulative(cumulative: &'a [f64]) -> Result<Self, Error> {
+        if cumulative.is_empty() {
+            return Err(Error::Length);
+        }
         let mut previous = 0.0;
         for &c in cumulative {
             if !(c.is_finite() && c >= previous) {
