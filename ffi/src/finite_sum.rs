@@ -148,13 +148,13 @@ pub struct freestep_rng {
 }
 
 /// The element types, with their precision and sample struct.
-pub(crate) trait Element: Float {
+pub(crate) trait SampleElement: Float {
     const PRECISION: freestep_precision;
     type CSample: Copy;
     fn parts(s: &Self::CSample) -> (*const Self, usize, Self);
 }
 
-impl Element for f32 {
+impl SampleElement for f32 {
     const PRECISION: freestep_precision = freestep_precision::F32;
     type CSample = freestep_sample_f32;
     fn parts(s: &freestep_sample_f32) -> (*const f32, usize, f32) {
@@ -162,7 +162,7 @@ impl Element for f32 {
     }
 }
 
-impl Element for f64 {
+impl SampleElement for f64 {
     const PRECISION: freestep_precision = freestep_precision::F64;
     type CSample = freestep_sample_f64;
     fn parts(s: &freestep_sample_f64) -> (*const f64, usize, f64) {
@@ -305,7 +305,7 @@ fn arrays<T>(
 /// # Safety
 ///
 /// `m` is NULL or points to a readable `freestep_finite_sum`.
-unsafe fn method<T: Element>(
+unsafe fn method<T: SampleElement>(
     m: *const freestep_finite_sum,
 ) -> Result<(freestep_finite_sum, Method), freestep_status> {
     let p = check_ptr(m)?;
@@ -334,7 +334,9 @@ unsafe fn save(m: *mut freestep_finite_sum, built: &Method) {
 /// # Safety
 ///
 /// `s` is NULL or points to a readable sample struct.
-unsafe fn sample_buf<T: Element>(s: *const T::CSample) -> Result<(Buf<T>, T), freestep_status> {
+unsafe fn sample_buf<T: SampleElement>(
+    s: *const T::CSample,
+) -> Result<(Buf<T>, T), freestep_status> {
     let p = check_ptr(s)?;
     // SAFETY: checked; a pointer, a size and a float, any bits are a value.
     let (values, len, scalar) = T::parts(unsafe { &p.as_ptr().read() });
@@ -419,7 +421,7 @@ pub unsafe extern "C" fn freestep_finite_sum_state_len(
 /// # Safety
 ///
 /// The contract of `freestep_finite_sum_begin_f32`.
-unsafe fn begin<T: Element>(
+unsafe fn begin<T: SampleElement>(
     m: *mut freestep_finite_sum,
     w: *mut T,
     w_len: usize,
@@ -488,7 +490,7 @@ pub unsafe extern "C" fn freestep_finite_sum_begin_f64(
 ///
 /// The contract of `freestep_finite_sum_step_f32`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn sample_call<T: Element>(
+unsafe fn sample_call<T: SampleElement>(
     add: bool,
     m: *mut freestep_finite_sum,
     w: *mut T,
@@ -642,7 +644,7 @@ pub unsafe extern "C" fn freestep_finite_sum_add_f64(
 ///
 /// The contract of `freestep_finite_sum_prox_step_f32`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn prox_step<T: Element>(
+unsafe fn prox_step<T: SampleElement>(
     m: *mut freestep_finite_sum,
     w: *mut T,
     w_len: usize,
@@ -940,7 +942,7 @@ pub struct freestep_sps_config {
 /// # Safety
 ///
 /// The contract of `freestep_sps_step_f32`.
-unsafe fn sps_step<T: Element>(
+unsafe fn sps_step<T: SampleElement>(
     config: *const freestep_sps_config,
     w: *mut T,
     w_len: usize,
