@@ -35,6 +35,11 @@
 
 
 /**
+ * The most betas of a Mechanic tuner.
+ */
+#define FREESTEP_MECHANIC_MAX_BETAS 8
+
+/**
  * Parameters per layout tile: a phased-step range must start on a multiple
  * of this.
  */
@@ -49,7 +54,7 @@
  * An upper bound of `freestep_optimizer_size()` on every target, for
  * static blocks.
  */
-#define FREESTEP_OPTIMIZER_MAX_SIZE 1024
+#define FREESTEP_OPTIMIZER_MAX_SIZE 2048
 
 /**
  * An upper bound of `freestep_optimizer_align()` on every target.
@@ -174,25 +179,34 @@ enum freestep_status
      */
     FREESTEP_UNKNOWN_ERROR = 21,
     /**
+     * The rule reads the loss (MoMo, MoMo-Adam); step with
+     * `freestep_optimizer_step_loss_*` or `freestep_optimizer_finish_loss`.
+     */
+    FREESTEP_MISSING_LOSS = 22,
+    /**
+     * The loss given to the step is NaN or infinite; the step was refused.
+     */
+    FREESTEP_NON_FINITE_LOSS = 23,
+    /**
      * A finite-sum sample index is not below the sample count, or, while a
      * snapshot or table is filled in order, not the next index.
      */
-    FREESTEP_SAMPLE_INDEX = 22,
+    FREESTEP_SAMPLE_INDEX = 24,
     /**
      * A finite-sum state array (the table) does not have the length
      * `freestep_finite_sum_state_len` gives.
      */
-    FREESTEP_BAD_TABLE_LENGTH = 23,
+    FREESTEP_BAD_TABLE_LENGTH = 25,
     /**
      * The table form does not fit: a linear table for Point-SAGA, or an
      * unknown form.
      */
-    FREESTEP_WRONG_TABLE_FORM = 24,
+    FREESTEP_WRONG_TABLE_FORM = 26,
     /**
      * A finite-sum method cannot step yet: SVRG's snapshot or Finito's
      * table is not complete.
      */
-    FREESTEP_NOT_READY = 25,
+    FREESTEP_NOT_READY = 27,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -275,6 +289,18 @@ enum freestep_rule
      * Mirror MADGRAD (`freestep_mirror_madgrad_init`).
      */
     FREESTEP_RULE_MIRROR_MADGRAD = 16,
+    /**
+     * MoMo (`freestep_momo_init`); steps need the loss.
+     */
+    FREESTEP_RULE_MOMO = 17,
+    /**
+     * MoMo-Adam (`freestep_momo_adam_init`); steps need the loss.
+     */
+    FREESTEP_RULE_MOMO_ADAM = 18,
+    /**
+     * Schedule-Free RAdam (`freestep_radam_schedulefree_init`).
+     */
+    FREESTEP_RULE_RADAM_SCHEDULEFREE = 19,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -566,6 +592,46 @@ typedef struct freestep_sgd_schedulefree_config {
 } freestep_sgd_schedulefree_config;
 
 /**
+ * Hyperparameters of Schedule-Free RAdam, as `RAdamScheduleFree`'s
+ * arguments. It needs no warmup: RAdam's rectification plays that part.
+ */
+typedef struct freestep_radam_schedulefree_config {
+    /**
+     * Learning rate, >= 0 (default 0.0025).
+     */
+    double lr;
+    /**
+     * Interpolation between z and x, in (0, 1) (default 0.9).
+     */
+    double beta1;
+    /**
+     * Decay of the second moment, in [0, 1) (default 0.999).
+     */
+    double beta2;
+    /**
+     * Added to the denominator, > 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * Weight decay at y, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Polynomial weighting of the average (default 0).
+     */
+    double r;
+    /**
+     * Exponent of the largest lr in the averaging weight, >= 0 (default 2).
+     */
+    double weight_lr_power;
+    /**
+     * Take no step while the rectification is undefined, instead of an
+     * unnormalised one (default true).
+     */
+    bool silent_sgd_phase;
+} freestep_radam_schedulefree_config;
+
+/**
  * Hyperparameters of Schedule-Free AdamW, as `AdamWScheduleFree`'s
  * arguments.
  */
@@ -783,6 +849,80 @@ typedef struct freestep_mirror_madgrad_config {
      */
     bool decouple_decay;
 } freestep_mirror_madgrad_config;
+
+/**
+ * Hyperparameters of MoMo, as `momo.Momo`'s arguments. MoMo reads the
+ * loss: step it with `freestep_optimizer_step_loss_*`.
+ */
+typedef struct freestep_momo_config {
+    /**
+     * Cap of the step size, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * Weight decay, applied as a division by 1 + lr * weight_decay, >= 0
+     * (default 0).
+     */
+    double weight_decay;
+    /**
+     * Momentum, in [0, 1]; 1 only without bias correction (default 0.9).
+     */
+    double beta;
+    /**
+     * Lower bound of the loss, finite (default 0).
+     */
+    double lb;
+    /**
+     * Start the averages at zero and correct their bias (default false).
+     */
+    bool bias_correction;
+    /**
+     * Estimate the lower bound online, never below `lb` (default false).
+     */
+    bool use_fstar;
+} freestep_momo_config;
+
+/**
+ * Hyperparameters of MoMo-Adam, as `momo.MomoAdam`'s arguments (`betas`
+ * as two fields). MoMo-Adam reads the loss: step it with
+ * `freestep_optimizer_step_loss_*`.
+ */
+typedef struct freestep_momo_adam_config {
+    /**
+     * Cap of the step size, >= 0 (default 1e-2).
+     */
+    double lr;
+    /**
+     * Momentum of the gradient, loss and <g, x> averages, in [0, 1)
+     * (default 0.9).
+     */
+    double beta1;
+    /**
+     * Decay of the second moment, in [0, 1) (default 0.999).
+     */
+    double beta2;
+    /**
+     * Added to the root of the second moment, >= 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * Weight decay, >= 0 (default 0).
+     */
+    double weight_decay;
+    /**
+     * Lower bound of the loss, finite (default 0).
+     */
+    double lb;
+    /**
+     * Weight decay as a division after the step (true, the default) or as
+     * AdamW's factor before it.
+     */
+    bool divide;
+    /**
+     * Estimate the lower bound online, never below `lb` (default false).
+     */
+    bool use_fstar;
+} freestep_momo_adam_config;
 
 /**
  * Hyperparameters of Lion, with the names and defaults of its paper
@@ -1137,6 +1277,41 @@ typedef struct freestep_sps_config {
 } freestep_sps_config;
 
 /**
+ * Hyperparameters of the Mechanic tuner, as `mechanic_pytorch.mechanize`'s
+ * arguments (`betas` as an array and a count; `log_every` and `log_func`
+ * only log there: read the scale with `freestep_optimizer_mechanic_scale`).
+ */
+typedef struct freestep_mechanic_config {
+    /**
+     * The scale's own weight decay (lambda), >= 0 (default 0.01).
+     */
+    double s_decay;
+    /**
+     * The betas of the parallel tuners, each in [0, 1] (default 0.9, 0.99,
+     * 0.999, 0.9999, 0.99999, 0.999999).
+     */
+    double betas[FREESTEP_MECHANIC_MAX_BETAS];
+    /**
+     * How many of `betas` are used, 1..=FREESTEP_MECHANIC_MAX_BETAS
+     * (default 6).
+     */
+    size_t n_betas;
+    /**
+     * The initial scale, >= 0 (default 1e-8).
+     */
+    double s_init;
+    /**
+     * Added to divisors, > 0 (default 1e-8).
+     */
+    double eps;
+    /**
+     * Keep the offset from the start in the state instead of recomputing
+     * it (one more value per parameter; default false).
+     */
+    bool store_delta;
+} freestep_mechanic_config;
+
+/**
  * What a trainer logs after a step.
  */
 typedef struct freestep_progress {
@@ -1232,6 +1407,14 @@ freestep_status freestep_adamw_default_config(struct freestep_adam_config *out);
 freestep_status freestep_sgd_schedulefree_default_config(struct freestep_sgd_schedulefree_config *out);
 
 /**
+ * Writes `RAdamScheduleFree`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_radam_schedulefree_config`;
+ * NULL or a misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_radam_schedulefree_default_config(struct freestep_radam_schedulefree_config *out);
+
+/**
  * Writes `AdamWScheduleFree`'s defaults into `*out`.
  *
  * `out` must point to a writable `freestep_adamw_schedulefree_config`;
@@ -1279,6 +1462,22 @@ freestep_status freestep_madgrad_default_config(struct freestep_madgrad_config *
  * a misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_mirror_madgrad_default_config(struct freestep_mirror_madgrad_config *out);
+
+/**
+ * Writes `momo.Momo`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_momo_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_momo_default_config(struct freestep_momo_config *out);
+
+/**
+ * Writes `momo.MomoAdam`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_momo_adam_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_momo_adam_default_config(struct freestep_momo_adam_config *out);
 
 /**
  * Writes the Lion paper's defaults into `*out`.
@@ -1765,6 +1964,93 @@ freestep_status freestep_dadapt_adan_init(struct freestep_optimizer *opt,
                                           size_t n_groups);
 
 /**
+ * Initialises a MoMo optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_momo_init(struct freestep_optimizer *opt,
+                                   size_t opt_size,
+                                   const struct freestep_momo_config *config,
+                                   freestep_precision precision,
+                                   size_t n_params,
+                                   const struct freestep_group *groups,
+                                   size_t n_groups);
+
+/**
+ * Initialises a MoMo-Adam optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_momo_adam_init(struct freestep_optimizer *opt,
+                                        size_t opt_size,
+                                        const struct freestep_momo_adam_config *config,
+                                        freestep_precision precision,
+                                        size_t n_params,
+                                        const struct freestep_group *groups,
+                                        size_t n_groups);
+
+/**
+ * Initialises a Schedule-Free RAdam optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_radam_schedulefree_init(struct freestep_optimizer *opt,
+                                                 size_t opt_size,
+                                                 const struct freestep_radam_schedulefree_config *config,
+                                                 freestep_precision precision,
+                                                 size_t n_params,
+                                                 const struct freestep_group *groups,
+                                                 size_t n_groups);
+
+/**
  * Writes into `*out` a method built from `*config` in `precision`, with no
  * progress. Refuses a bad configuration (unknown method, form or loss,
  * zero `n` or `d`, a step size that is not positive, negative `l2` or
@@ -2044,8 +2330,9 @@ freestep_status freestep_weighted_sample(const double *cumulative,
  * `loss` the sample's loss at `w` and `*g` its gradient (a dense gradient
  * for `form = FREESTEP_TABLE_DENSE`, a row and scalar for
  * `FREESTEP_TABLE_LINEAR`), the whole sample's, regulariser included.
- * Writes the step size taken into `*step`. A NaN or infinite loss or
- * gradient is refused with `FREESTEP_NON_FINITE_GRADIENT`; on error `w` is
+ * Writes the step size taken into `*step`. A NaN or infinite loss is
+ * refused with `FREESTEP_NON_FINITE_LOSS`, a NaN or infinite gradient with
+ * `FREESTEP_NON_FINITE_GRADIENT`; on error `w` is
  * unchanged and `*step` not written. SPS keeps no state.
  *
  * # Safety
@@ -2074,6 +2361,49 @@ freestep_status freestep_sps_step_f64(const struct freestep_sps_config *config,
                                       const struct freestep_sample_f64 *g,
                                       uint32_t form,
                                       double *step);
+
+/**
+ * Writes `mechanize`'s defaults into `*out`.
+ *
+ * `out` must point to a writable `freestep_mechanic_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_mechanic_default_config(struct freestep_mechanic_config *out);
+
+/**
+ * Puts a Mechanic tuner over the optimizer `opt`, which must not have
+ * stepped yet: from now on each `freestep_optimizer_step_*` (or
+ * `_step_loss_*`) takes the rule's step and then rescales the distance
+ * from the starting point. The state grows by 2 values per parameter (3
+ * with `store_delta`): ask `freestep_optimizer_state_len` again. Calling
+ * it again replaces the tuner.
+ *
+ * A tuned optimizer steps in one call only: the split-step functions and
+ * the Schedule-Free ones give `FREESTEP_UNSUPPORTED`. Schedule-Free rules
+ * cannot be tuned (`FREESTEP_UNSUPPORTED`), nor can an optimizer that has
+ * stepped. A hyperparameter out of range gives
+ * `FREESTEP_INVALID_HYPERPARAMETER`. On error nothing changes.
+ *
+ * # Safety
+ *
+ * `opt` points to an initialised optimizer block that no other call uses
+ * meanwhile; `config` to a readable `freestep_mechanic_config`.
+ */
+freestep_status freestep_optimizer_mechanize(struct freestep_optimizer *opt,
+                                             const struct freestep_mechanic_config *config);
+
+/**
+ * Writes the Mechanic scale S (the sum of the per-beta scales; 0 before
+ * the first step) into `*out`. An optimizer without a tuner gives
+ * `FREESTEP_UNSUPPORTED`. On error `*out` is not written.
+ *
+ * # Safety
+ *
+ * `opt` points to an initialised optimizer block and `out` to a writable
+ * `double`.
+ */
+freestep_status freestep_optimizer_mechanic_scale(const struct freestep_optimizer *opt,
+                                                  double *out);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at
@@ -2227,6 +2557,40 @@ freestep_status freestep_optimizer_step_f64(struct freestep_optimizer *opt,
                                             size_t state_len);
 
 /**
+ * `freestep_optimizer_step_f32` with the loss at `params`, where `grads`
+ * was taken. Rules that read the loss (MoMo, MoMo-Adam) need this call:
+ * the plain step refuses them with `FREESTEP_MISSING_LOSS`. Other rules
+ * ignore the loss. A NaN or infinite loss is refused with
+ * `FREESTEP_NON_FINITE_LOSS`; on every error nothing changes.
+ *
+ * # Safety
+ *
+ * As for `freestep_optimizer_step_f32`.
+ */
+freestep_status freestep_optimizer_step_loss_f32(struct freestep_optimizer *opt,
+                                                 float *params,
+                                                 const float *grads,
+                                                 size_t n,
+                                                 double loss,
+                                                 float *state,
+                                                 size_t state_len);
+
+/**
+ * `freestep_optimizer_step_loss_f32` for an optimizer of `FREESTEP_F64`.
+ *
+ * # Safety
+ *
+ * As for `freestep_optimizer_step_f32`.
+ */
+freestep_status freestep_optimizer_step_loss_f64(struct freestep_optimizer *opt,
+                                                 double *params,
+                                                 const double *grads,
+                                                 size_t n,
+                                                 double loss,
+                                                 double *state,
+                                                 size_t state_len);
+
+/**
  * Phase 1 of a split step: the partial sums of parameters `start..end`,
  * written into `*out`. Changes nothing else, so threads may run it on
  * disjoint ranges at once.
@@ -2306,6 +2670,19 @@ freestep_status freestep_partial_combine(const struct freestep_partial *a,
  */
 freestep_status freestep_optimizer_finish(struct freestep_optimizer *opt,
                                           const struct freestep_partial *total);
+
+/**
+ * `freestep_optimizer_finish` with the loss at the parameters where the
+ * gradients were taken, for rules that read it (MoMo, MoMo-Adam; see
+ * `freestep_optimizer_step_loss_f32`).
+ *
+ * # Safety
+ *
+ * As for `freestep_optimizer_finish`.
+ */
+freestep_status freestep_optimizer_finish_loss(struct freestep_optimizer *opt,
+                                               const struct freestep_partial *total,
+                                               double loss);
 
 /**
  * Phase 3 of a split step: applies the step planned by the last

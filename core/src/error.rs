@@ -13,8 +13,8 @@ pub enum Error {
     /// The state buffer does not have the length the rule needs
     /// (see `state_len`).
     StateLength,
-    /// A gradient (or a loss) is NaN or infinite, or a global sum of the
-    /// step overflowed; the step was not taken.
+    /// A gradient is NaN or infinite, or a global sum of the step
+    /// overflowed; the step was not taken.
     NonFiniteGradient,
     /// A hyperparameter is out of its range; the payload names it with the
     /// reference implementation's argument name.
@@ -35,6 +35,11 @@ pub enum Error {
     IncompletePartial,
     /// `update` was called before any `finish`.
     NoPendingStep,
+    /// The rule reads the loss (MoMo, the Polyak step) and the step was
+    /// given none.
+    MissingLoss,
+    /// The loss given to the step is NaN or infinite; the step was not taken.
+    NonFiniteLoss,
     /// A finite-sum method was given a sample index that is not below its
     /// sample count, or, while a table or snapshot is being filled in order,
     /// not the next index.
@@ -57,9 +62,7 @@ impl Error {
         match self {
             Error::Length => "parameter, gradient or output lengths do not match",
             Error::StateLength => "state buffer has the wrong length",
-            Error::NonFiniteGradient => {
-                "a gradient, loss or global sum is not finite; step refused"
-            }
+            Error::NonFiniteGradient => "a gradient or global sum is not finite; step refused",
             Error::InvalidHyperparameter(_) => "a hyperparameter is out of range",
             Error::TooManyGroups => "more parameter groups than MAX_GROUPS",
             Error::GroupsDoNotCover => "group lengths do not add up to the parameter count",
@@ -68,6 +71,8 @@ impl Error {
             Error::BadRange => "parameter range out of bounds or not aligned to TILE",
             Error::IncompletePartial => "partial sums do not cover every parameter once",
             Error::NoPendingStep => "update called before finish",
+            Error::MissingLoss => "this rule needs the loss; step with the loss",
+            Error::NonFiniteLoss => "the loss is NaN or infinite; step refused",
             Error::SampleIndex => "sample index out of range (or out of order while filling)",
             Error::TableLength => "finite-sum table has the wrong length",
             Error::TableForm => "sample form (dense or linear) does not match the table",

@@ -60,6 +60,7 @@ pub mod finite_sum;
 pub mod float;
 pub mod layout;
 mod math;
+pub mod mechanic;
 pub mod optimizer;
 pub mod reduce;
 pub mod rules;
@@ -68,6 +69,7 @@ pub mod schedule;
 pub use error::Error;
 pub use float::Float;
 pub use layout::{Group, MAX_GROUPS, TILE};
+pub use mechanic::{Mechanic, MechanicConfig, Mechanized};
 pub use optimizer::{Optimizer, Piece, PieceMut, UpdateRule};
 pub use reduce::Partial;
 pub use rules::adagrad::{Adagrad, AdagradConfig};
@@ -80,10 +82,12 @@ pub use rules::dadapt_sgd::{DAdaptSgd, DAdaptSgdConfig};
 pub use rules::lion::{Lion, LionConfig};
 pub use rules::madgrad::{Madgrad, MadgradConfig};
 pub use rules::mirror_madgrad::{MirrorMadgrad, MirrorMadgradConfig};
+pub use rules::momo::{Momo, MomoAdam, MomoAdamConfig, MomoConfig};
 pub use rules::prodigy::{Prodigy, ProdigyConfig};
 pub use rules::rmsprop::{Rmsprop, RmspropConfig};
 pub use rules::schedule_free::{
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig,
+    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeRAdam, ScheduleFreeRAdamConfig,
+    ScheduleFreeSgd, ScheduleFreeSgdConfig,
 };
 pub use rules::sgd::{Sgd, SgdConfig};
 pub use schedule::Schedule;

@@ -163,6 +163,11 @@ pub trait UpdateRule: Clone + core::fmt::Debug {
     /// How many global sums the rule's step needs (0 for most rules).
     const SUMS: usize = 0;
 
+    /// True when every step needs the loss at the current parameters
+    /// (MoMo, the Polyak step). The optimizer then refuses a step without
+    /// one ([`Error::MissingLoss`]); other rules ignore a loss they are given.
+    const NEEDS_LOSS: bool = false;
+
     /// Checks every hyperparameter against its range.
     fn validate(&self) -> Result<(), Error>;
 
@@ -186,9 +191,10 @@ pub trait UpdateRule: Clone + core::fmt::Debug {
         [0.0; MAX_SUMS]
     }
 
-    /// Advances the scalar state given the global sums, and returns the
-    /// step's plan.
-    fn finish(&mut self, sums: &[f64; MAX_SUMS]) -> Self::Plan;
+    /// Advances the scalar state given the global sums and the step's loss,
+    /// and returns the step's plan. The loss is finite, and present whenever
+    /// [`NEEDS_LOSS`](Self::NEEDS_LOSS) is true.
+    fn finish(&mut self, sums: &[f64; MAX_SUMS], loss: Option<f64>) -> Self::Plan;
 
     /// The per-element pass over one piece.
     fn update_piece<T: Float>(&self, plan: &Self::Plan, fresh: bool, piece: PieceMut<'_, T>);
@@ -198,6 +204,15 @@ pub trait UpdateRule: Clone + core::fmt::Debug {
 
     /// Step count, last learning rate and `d`, for logging.
     fn progress(&self) -> crate::rules::Progress;
+}
+
+/// Refuses a missing loss for a rule that needs one, and any non-finite loss.
+fn check_loss<R: UpdateRule>(loss: Option<f64>) -> Result<(), Error> {
+    match loss {
+        None if R::NEEDS_LOSS => Err(Error::MissingLoss),
+        Some(l) if !l.is_finite() => Err(Error::NonFiniteLoss),
+        _ => Ok(()),
+    }
 }
 
 /// A plan waiting to be applied by `update`.
@@ -315,8 +330,35 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
 
     /// Takes one step: `partial` over everything, `finish`, `update`.
     ///
-    /// On error nothing has changed.
+    /// On error nothing has changed. A rule that needs the loss
+    /// ([`UpdateRule::NEEDS_LOSS`]) refuses with [`Error::MissingLoss`]; use
+    /// [`step_with_loss`](Self::step_with_loss).
     pub fn step(&mut self, params: &mut [T], grads: &[T], state: &mut [T]) -> Result<(), Error> {
+        self.step_inner(params, grads, None, state)
+    }
+
+    /// Takes one step of a rule that reads the loss (MoMo, the Polyak step):
+    /// `loss` is the (mini-batch) loss at `params`, where `grads` was taken.
+    /// Rules that do not read it ignore it.
+    ///
+    /// On error (including [`Error::NonFiniteLoss`]) nothing has changed.
+    pub fn step_with_loss(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        loss: f64,
+        state: &mut [T],
+    ) -> Result<(), Error> {
+        self.step_inner(params, grads, Some(loss), state)
+    }
+
+    fn step_inner(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        loss: Option<f64>,
+        state: &mut [T],
+    ) -> Result<(), Error> {
         if params.len() != self.layout.n {
             return Err(Error::Length);
         }
@@ -329,10 +371,11 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
             if !all_finite(grads) {
                 return Err(Error::NonFiniteGradient);
             }
-            self.commit_plan(&[0.0; MAX_SUMS]);
+            check_loss::<R>(loss)?;
+            self.commit_plan(&[0.0; MAX_SUMS], loss);
         } else {
             let partial = self.partial(0, params, grads, state)?;
-            self.finish(&partial)?;
+            self.finish_inner(&partial, loss)?;
         }
         self.update(0, params, grads, state)?;
         // The step is applied whole: leave no plan for a stray `update`.
@@ -413,6 +456,16 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
     /// sum) was not finite and with [`Error::IncompletePartial`] if the
     /// partial does not cover every parameter; then nothing changes.
     pub fn finish(&mut self, total: &Partial<T>) -> Result<(), Error> {
+        self.finish_inner(total, None)
+    }
+
+    /// Phase 2 for a rule that reads the loss: [`finish`](Self::finish) with
+    /// the loss at the parameters where the gradients were taken.
+    pub fn finish_with_loss(&mut self, total: &Partial<T>, loss: f64) -> Result<(), Error> {
+        self.finish_inner(total, Some(loss))
+    }
+
+    fn finish_inner(&mut self, total: &Partial<T>, loss: Option<f64>) -> Result<(), Error> {
         self.check_rule()?;
         if total.non_finite {
             return Err(Error::NonFiniteGradient);
@@ -424,14 +477,15 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         if sums.iter().take(R::SUMS).any(|s| !s.is_finite()) {
             return Err(Error::NonFiniteGradient);
         }
-        self.commit_plan(&sums);
+        check_loss::<R>(loss)?;
+        self.commit_plan(&sums, loss);
         Ok(())
     }
 
     /// Advances the rule with the step's global sums and keeps its plan for
     /// `update`.
-    fn commit_plan(&mut self, sums: &[f64; MAX_SUMS]) {
-        let plan = self.rule.finish(sums);
+    fn commit_plan(&mut self, sums: &[f64; MAX_SUMS], loss: Option<f64>) {
+        let plan = self.rule.finish(sums, loss);
         self.pending = Some(Pending {
             plan,
             fresh: !self.initialized,

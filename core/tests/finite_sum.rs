@@ -808,7 +808,7 @@ fn sps_refuses_a_nan_loss_and_caps_its_step() {
     let g = [1.0, 1.0];
     assert_eq!(
         sps.step(&mut w, f64::NAN, Sample::Dense(&g)),
-        Err(Error::NonFiniteGradient)
+        Err(Error::NonFiniteLoss)
     );
     assert_eq!(
         sps.step(&mut w, 1.0, Sample::Dense(&g[..1])),

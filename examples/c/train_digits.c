@@ -225,7 +225,7 @@ static float exp_nonpositive(float x)
 /*
  * ln x for a normal positive float. x = m 2^e with m in [sqrt(1/2),
  * sqrt(2)), and ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, from
- * the odd series to s^9. Only the printed loss uses it.
+ * the odd series to s^9. Only the loss uses it: printed, and read by MoMo.
  */
 static float log_positive(float x)
 {
@@ -440,6 +440,27 @@ static bool init_adamw_schedulefree(void)
            (unsigned long long)c.warmup_steps, c.r, c.weight_lr_power);
     base_lr = c.lr;
     TRY(freestep_adamw_schedulefree_init(optimizer(), sizeof opt_memory, &c,
+                                         FREESTEP_F32, N_PARAMS, groups,
+                                         N_GROUPS));
+    return true;
+}
+
+/*
+ * Schedule-Free RAdam: the lr of Schedule-Free AdamW above; RAdam's
+ * rectification replaces warmup (the first four steps only gather v).
+ */
+static bool init_radam_schedulefree(void)
+{
+    freestep_radam_schedulefree_config c;
+    TRY(freestep_radam_schedulefree_default_config(&c));
+    c.lr = 0.01;
+    c.weight_decay = 1e-4;
+    printf("config lr %g beta1 %g beta2 %g eps %g weight_decay %g r %g "
+           "weight_lr_power %g silent_sgd_phase %d\n",
+           c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.r,
+           c.weight_lr_power, (int)c.silent_sgd_phase);
+    base_lr = c.lr;
+    TRY(freestep_radam_schedulefree_init(optimizer(), sizeof opt_memory, &c,
                                          FREESTEP_F32, N_PARAMS, groups,
                                          N_GROUPS));
     return true;
@@ -709,6 +730,77 @@ static bool init_mirror_madgrad(void)
     return true;
 }
 
+/*
+ * MoMo: the reference's defaults (lr 1 caps the step, beta 0.9, lower bound
+ * 0, which the cross-entropy loss has). It reads each minibatch's loss.
+ */
+static bool init_momo(void)
+{
+    freestep_momo_config c;
+    TRY(freestep_momo_default_config(&c));
+    printf("config lr %g weight_decay %g beta %g lb %g bias_correction %d "
+           "use_fstar %d\n",
+           c.lr, c.weight_decay, c.beta, c.lb, (int)c.bias_correction,
+           (int)c.use_fstar);
+    base_lr = c.lr;
+    TRY(freestep_momo_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                           N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
+/* MoMo-Adam: the reference's defaults (lr 1e-2, betas 0.9/0.999). */
+static bool init_momo_adam(void)
+{
+    freestep_momo_adam_config c;
+    TRY(freestep_momo_adam_default_config(&c));
+    printf("config lr %g beta1 %g beta2 %g eps %g weight_decay %g lb %g "
+           "divide %d use_fstar %d\n",
+           c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, c.lb, (int)c.divide,
+           (int)c.use_fstar);
+    base_lr = c.lr;
+    TRY(freestep_momo_adam_init(optimizer(), sizeof opt_memory, &c,
+                                FREESTEP_F32, N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
+/* Puts Mechanic, at mechanize's defaults, over the rule just initialised. */
+static bool mechanize(void)
+{
+    freestep_mechanic_config m;
+    TRY(freestep_mechanic_default_config(&m));
+    printf("mechanic s_decay %g betas %lu s_init %g eps %g store_delta %d\n",
+           m.s_decay, (unsigned long)m.n_betas, m.s_init, m.eps,
+           (int)m.store_delta);
+    TRY(freestep_optimizer_mechanize(optimizer(), &m));
+    return true;
+}
+
+/* Mechanic over AdamW, both at their defaults (AdamW's lr 1e-3). */
+static bool init_mechanic_adamw(void)
+{
+    freestep_adam_config c;
+    TRY(freestep_adamw_default_config(&c));
+    printf("config lr %g beta1 %g beta2 %g eps %g weight_decay %g\n", c.lr,
+           c.beta1, c.beta2, c.eps, c.weight_decay);
+    base_lr = c.lr;
+    TRY(freestep_adam_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                           N_PARAMS, groups, N_GROUPS));
+    return mechanize();
+}
+
+/* Mechanic over SGD at torch's default lr of 1e-3, which it scales up. */
+static bool init_mechanic_sgd(void)
+{
+    freestep_sgd_config c;
+    TRY(freestep_sgd_default_config(&c));
+    printf("config lr %g momentum %g weight_decay %g\n", c.lr, c.momentum,
+           c.weight_decay);
+    base_lr = c.lr;
+    TRY(freestep_sgd_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                          N_PARAMS, groups, N_GROUPS));
+    return mechanize();
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -717,6 +809,7 @@ typedef struct {
 
 static const rule rules[] = {
     {"adamw-schedulefree", init_adamw_schedulefree, true},
+    {"radam-schedulefree", init_radam_schedulefree, true},
     {"sgd-schedulefree", init_sgd_schedulefree, true},
     {"adamw", init_adamw, false},
     {"adam", init_adam, false},
@@ -732,6 +825,10 @@ static const rule rules[] = {
     {"dadapt-adagrad", init_dadapt_adagrad, false},
     {"dadapt-adan", init_dadapt_adan, false},
     {"mirror-madgrad", init_mirror_madgrad, false},
+    {"momo", init_momo, false},
+    {"momo-adam", init_momo_adam, false},
+    {"mechanic-adamw", init_mechanic_adamw, false},
+    {"mechanic-sgd", init_mechanic_sgd, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -848,20 +945,24 @@ static bool train_epoch(rng *shuffler, double *mean_loss)
     for (size_t start = 0; start < N_TRAIN; start += BATCH) {
         size_t n = N_TRAIN - start < BATCH ? N_TRAIN - start : BATCH;
         float scale = 1.0f / (float)n;
+        double batch_loss = 0.0;
         memset(grads, 0, sizeof grads);
         for (size_t k = 0; k < n; k++) {
             size_t row = batch_order[start + k];
             size_t label = digits_labels[row];
             load_input(row, x);
             forward(x, h, z);
-            loss += softmax_loss(z, label);
+            batch_loss += softmax_loss(z, label);
             backward(x, h, z, label, scale);
         }
+        loss += batch_loss;
         if (!schedule_next_step()) {
             return false;
         }
-        TRY(freestep_optimizer_step_f32(optimizer(), params, grads, N_PARAMS,
-                                        state, state_len));
+        /* The minibatch's mean loss: MoMo reads it, the other rules ignore it. */
+        TRY(freestep_optimizer_step_loss_f32(optimizer(), params, grads,
+                                             N_PARAMS, batch_loss / (double)n,
+                                             state, state_len));
         step_count++;
     }
     *mean_loss = loss / N_TRAIN;
@@ -931,7 +1032,8 @@ static const char usage[] =
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
-    "        mirror-madgrad\n"
+    "        mirror-madgrad, momo, momo-adam, mechanic-adamw, mechanic-sgd,\n"
+    "        radam-schedulefree\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

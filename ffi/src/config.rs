@@ -13,8 +13,9 @@ use freestep_core::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
     DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy,
+    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
     SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
@@ -121,6 +122,30 @@ pub struct freestep_adamw_schedulefree_config {
     pub r: f64,
     /// Exponent of the largest lr in the averaging weight, >= 0 (default 2).
     pub weight_lr_power: f64,
+}
+
+/// Hyperparameters of Schedule-Free RAdam, as `RAdamScheduleFree`'s
+/// arguments. It needs no warmup: RAdam's rectification plays that part.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_radam_schedulefree_config {
+    /// Learning rate, >= 0 (default 0.0025).
+    pub lr: f64,
+    /// Interpolation between z and x, in (0, 1) (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment, in [0, 1) (default 0.999).
+    pub beta2: f64,
+    /// Added to the denominator, > 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay at y, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Polynomial weighting of the average (default 0).
+    pub r: f64,
+    /// Exponent of the largest lr in the averaging weight, >= 0 (default 2).
+    pub weight_lr_power: f64,
+    /// Take no step while the rectification is undefined, instead of an
+    /// unnormalised one (default true).
+    pub silent_sgd_phase: bool,
 }
 
 /// Hyperparameters of Prodigy, as `prodigyopt.Prodigy`'s arguments.
@@ -356,6 +381,52 @@ pub struct freestep_dadapt_adan_config {
     pub no_prox: bool,
 }
 
+/// Hyperparameters of MoMo, as `momo.Momo`'s arguments. MoMo reads the
+/// loss: step it with `freestep_optimizer_step_loss_*`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_momo_config {
+    /// Cap of the step size, >= 0 (default 1).
+    pub lr: f64,
+    /// Weight decay, applied as a division by 1 + lr * weight_decay, >= 0
+    /// (default 0).
+    pub weight_decay: f64,
+    /// Momentum, in [0, 1]; 1 only without bias correction (default 0.9).
+    pub beta: f64,
+    /// Lower bound of the loss, finite (default 0).
+    pub lb: f64,
+    /// Start the averages at zero and correct their bias (default false).
+    pub bias_correction: bool,
+    /// Estimate the lower bound online, never below `lb` (default false).
+    pub use_fstar: bool,
+}
+
+/// Hyperparameters of MoMo-Adam, as `momo.MomoAdam`'s arguments (`betas`
+/// as two fields). MoMo-Adam reads the loss: step it with
+/// `freestep_optimizer_step_loss_*`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_momo_adam_config {
+    /// Cap of the step size, >= 0 (default 1e-2).
+    pub lr: f64,
+    /// Momentum of the gradient, loss and <g, x> averages, in [0, 1)
+    /// (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment, in [0, 1) (default 0.999).
+    pub beta2: f64,
+    /// Added to the root of the second moment, >= 0 (default 1e-8).
+    pub eps: f64,
+    /// Weight decay, >= 0 (default 0).
+    pub weight_decay: f64,
+    /// Lower bound of the loss, finite (default 0).
+    pub lb: f64,
+    /// Weight decay as a division after the step (true, the default) or as
+    /// AdamW's factor before it.
+    pub divide: bool,
+    /// Estimate the lower bound online, never below `lb` (default false).
+    pub use_fstar: bool,
+}
+
 /// Reads field `$f` of the struct at `$p` without forming a reference.
 macro_rules! field {
     ($p:expr, $f:ident) => {
@@ -560,6 +631,51 @@ impl Rule for ScheduleFreeAdamW {
     }
     fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
         Any::AdamWScheduleFree(opt)
+    }
+}
+
+impl freestep_radam_schedulefree_config {
+    fn from_core(c: ScheduleFreeRAdamConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            r: c.r,
+            weight_lr_power: c.weight_lr_power,
+            silent_sgd_phase: c.silent_sgd_phase,
+        }
+    }
+}
+
+impl Config for freestep_radam_schedulefree_config {
+    type Rule = ScheduleFreeRAdam;
+    unsafe fn read(p: *const Self) -> ScheduleFreeRAdam {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flag is read as a byte.
+        let c = unsafe {
+            ScheduleFreeRAdamConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                r: field!(p, r),
+                weight_lr_power: field!(p, weight_lr_power),
+                silent_sgd_phase: flag!(p, silent_sgd_phase),
+            }
+        };
+        ScheduleFreeRAdam::new(c)
+    }
+}
+
+impl Rule for ScheduleFreeRAdam {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_RADAM_SCHEDULEFREE
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::RAdamScheduleFree(opt)
     }
 }
 
@@ -986,6 +1102,92 @@ impl Rule for DAdaptAdagrad {
     }
 }
 
+impl freestep_momo_config {
+    fn from_core(c: MomoConfig) -> Self {
+        Self {
+            lr: c.lr,
+            weight_decay: c.weight_decay,
+            beta: c.beta,
+            lb: c.lb,
+            bias_correction: c.bias_correction,
+            use_fstar: c.use_fstar,
+        }
+    }
+}
+
+impl Config for freestep_momo_config {
+    type Rule = Momo;
+    unsafe fn read(p: *const Self) -> Momo {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            MomoConfig {
+                lr: field!(p, lr),
+                weight_decay: field!(p, weight_decay),
+                beta: field!(p, beta),
+                lb: field!(p, lb),
+                bias_correction: flag!(p, bias_correction),
+                use_fstar: flag!(p, use_fstar),
+            }
+        };
+        Momo::new(c)
+    }
+}
+
+impl Rule for Momo {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_MOMO
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Momo(opt)
+    }
+}
+
+impl freestep_momo_adam_config {
+    fn from_core(c: MomoAdamConfig) -> Self {
+        Self {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            lb: c.lb,
+            divide: c.divide,
+            use_fstar: c.use_fstar,
+        }
+    }
+}
+
+impl Config for freestep_momo_adam_config {
+    type Rule = MomoAdam;
+    unsafe fn read(p: *const Self) -> MomoAdam {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            MomoAdamConfig {
+                lr: field!(p, lr),
+                beta1: field!(p, beta1),
+                beta2: field!(p, beta2),
+                eps: field!(p, eps),
+                weight_decay: field!(p, weight_decay),
+                lb: field!(p, lb),
+                divide: flag!(p, divide),
+                use_fstar: flag!(p, use_fstar),
+            }
+        };
+        MomoAdam::new(c)
+    }
+}
+
+impl Rule for MomoAdam {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_MOMO_ADAM
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::MomoAdam(opt)
+    }
+}
+
 impl freestep_dadapt_adan_config {
     fn from_core(c: DAdaptAdanConfig) -> Self {
         Self {
@@ -1155,6 +1357,18 @@ pub extern "C" fn freestep_sgd_schedulefree_default_config(
     write_default(out, freestep_sgd_schedulefree_config::from_core(value))
 }
 
+/// Writes `RAdamScheduleFree`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_radam_schedulefree_config`;
+/// NULL or a misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_radam_schedulefree_default_config(
+    out: *mut freestep_radam_schedulefree_config,
+) -> freestep_status {
+    let value = ScheduleFreeRAdamConfig::default();
+    write_default(out, freestep_radam_schedulefree_config::from_core(value))
+}
+
 /// Writes `AdamWScheduleFree`'s defaults into `*out`.
 ///
 /// `out` must point to a writable `freestep_adamw_schedulefree_config`;
@@ -1235,6 +1449,29 @@ pub extern "C" fn freestep_mirror_madgrad_default_config(
     write_default(
         out,
         freestep_mirror_madgrad_config::from_core(MirrorMadgradConfig::default()),
+    )
+}
+
+/// Writes `momo.Momo`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_momo_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_momo_default_config(out: *mut freestep_momo_config) -> freestep_status {
+    write_default(out, freestep_momo_config::from_core(MomoConfig::default()))
+}
+
+/// Writes `momo.MomoAdam`'s defaults into `*out`.
+///
+/// `out` must point to a writable `freestep_momo_adam_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_momo_adam_default_config(
+    out: *mut freestep_momo_adam_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_momo_adam_config::from_core(MomoAdamConfig::default()),
     )
 }
 
@@ -1832,6 +2069,111 @@ pub unsafe extern "C" fn freestep_dadapt_adan_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_dadapt_adan_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a MoMo optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_momo_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_momo_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a MoMo-Adam optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_momo_adam_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_momo_adam_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Schedule-Free RAdam optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_radam_schedulefree_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_radam_schedulefree_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -980,8 +980,9 @@ unsafe fn sps_step<T: SampleElement>(
 /// `loss` the sample's loss at `w` and `*g` its gradient (a dense gradient
 /// for `form = FREESTEP_TABLE_DENSE`, a row and scalar for
 /// `FREESTEP_TABLE_LINEAR`), the whole sample's, regulariser included.
-/// Writes the step size taken into `*step`. A NaN or infinite loss or
-/// gradient is refused with `FREESTEP_NON_FINITE_GRADIENT`; on error `w` is
+/// Writes the step size taken into `*step`. A NaN or infinite loss is
+/// refused with `FREESTEP_NON_FINITE_LOSS`, a NaN or infinite gradient with
+/// `FREESTEP_NON_FINITE_GRADIENT`; on error `w` is
 /// unchanged and `*step` not written. SPS keeps no state.
 ///
 /// # Safety
@@ -1324,10 +1325,7 @@ mod tests {
         let st = unsafe {
             freestep_sps_step_f64(&config, w.as_mut_ptr(), 2, f64::NAN, &g, 1, &mut step)
         };
-        assert_eq!(
-            (st, w),
-            (freestep_status::NON_FINITE_GRADIENT, [0.25, 0.25])
-        );
+        assert_eq!((st, w), (freestep_status::NON_FINITE_LOSS, [0.25, 0.25]));
     }
 
     #[test]

@@ -63,6 +63,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 pub mod boundary;
 pub mod config;
 pub mod finite_sum;
+pub mod mechanic;
 pub mod object;
 pub mod optimizer;
 pub mod schedule;

@@ -14,10 +14,11 @@
 
 use core::mem::{align_of, size_of};
 
+use freestep_core::mechanic::Mechanic;
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
-    Madgrad, MirrorMadgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Sgd,
+    Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Partial, Prodigy, Rmsprop,
+    ScheduleFreeAdamW, ScheduleFreeRAdam, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -107,6 +108,12 @@ pub enum freestep_rule {
     RULE_DADAPT_ADAN = 15,
     /// Mirror MADGRAD (`freestep_mirror_madgrad_init`).
     RULE_MIRROR_MADGRAD = 16,
+    /// MoMo (`freestep_momo_init`); steps need the loss.
+    RULE_MOMO = 17,
+    /// MoMo-Adam (`freestep_momo_adam_init`); steps need the loss.
+    RULE_MOMO_ADAM = 18,
+    /// Schedule-Free RAdam (`freestep_radam_schedulefree_init`).
+    RULE_RADAM_SCHEDULEFREE = 19,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -118,7 +125,7 @@ pub const FREESTEP_MAX_GROUPS: usize = 16;
 
 /// An upper bound of `freestep_optimizer_size()` on every target, for
 /// static blocks.
-pub const FREESTEP_OPTIMIZER_MAX_SIZE: usize = 1024;
+pub const FREESTEP_OPTIMIZER_MAX_SIZE: usize = 2048;
 
 /// An upper bound of `freestep_optimizer_align()` on every target.
 pub const FREESTEP_OPTIMIZER_MAX_ALIGN: usize = 16;
@@ -198,6 +205,7 @@ pub(crate) enum Any<T: Float> {
     Adam(Optimizer<T, Adam>),
     SgdScheduleFree(Optimizer<T, ScheduleFreeSgd>),
     AdamWScheduleFree(Optimizer<T, ScheduleFreeAdamW>),
+    RAdamScheduleFree(Optimizer<T, ScheduleFreeRAdam>),
     Prodigy(Optimizer<T, Prodigy>),
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
@@ -209,6 +217,8 @@ pub(crate) enum Any<T: Float> {
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
     MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
+    Momo(Optimizer<T, Momo>),
+    MomoAdam(Optimizer<T, MomoAdam>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -219,6 +229,7 @@ macro_rules! each_rule {
             Any::Adam($o) => $e,
             Any::SgdScheduleFree($o) => $e,
             Any::AdamWScheduleFree($o) => $e,
+            Any::RAdamScheduleFree($o) => $e,
             Any::Prodigy($o) => $e,
             Any::Adagrad($o) => $e,
             Any::Rmsprop($o) => $e,
@@ -230,6 +241,8 @@ macro_rules! each_rule {
             Any::DAdaptAdagrad($o) => $e,
             Any::DAdaptAdan($o) => $e,
             Any::MirrorMadgrad($o) => $e,
+            Any::Momo($o) => $e,
+            Any::MomoAdam($o) => $e,
         }
     };
 }
@@ -249,6 +262,9 @@ pub(crate) struct Object {
     header: Header,
     rule: freestep_rule,
     body: Body,
+    /// The Mechanic tuner over the rule, once `freestep_optimizer_mechanize`
+    /// has added one.
+    tuner: Option<Mechanic>,
 }
 
 impl Object {
@@ -258,6 +274,7 @@ impl Object {
             header: Header::new(OPTIMIZER_MAGIC, size_of::<Self>()),
             rule,
             body: T::wrap(any),
+            tuner: None,
         }
     }
 
@@ -300,14 +317,44 @@ impl Object {
         self.rule
     }
 
-    /// The optimizer, if its precision is `T`.
+    /// The optimizer, if its precision is `T`, for the calls a Mechanic
+    /// tuner does not support (the phases, the Schedule-Free switches).
     pub fn any<T: Element>(&self) -> Result<&Any<T>, freestep_status> {
+        if self.tuner.is_some() {
+            return Err(freestep_status::UNSUPPORTED);
+        }
         T::any(&self.body).ok_or(freestep_status::WRONG_PRECISION)
     }
 
-    /// The optimizer, mutably, if its precision is `T`.
+    /// The optimizer, mutably, if its precision is `T`; see [`any`](Self::any).
     pub fn any_mut<T: Element>(&mut self) -> Result<&mut Any<T>, freestep_status> {
+        if self.tuner.is_some() {
+            return Err(freestep_status::UNSUPPORTED);
+        }
         T::any_mut(&mut self.body).ok_or(freestep_status::WRONG_PRECISION)
+    }
+
+    /// The optimizer and its tuner, if its precision is `T`.
+    pub fn tuned_mut<T: Element>(
+        &mut self,
+    ) -> Result<(&mut Any<T>, &mut Option<Mechanic>), freestep_status> {
+        let any = T::any_mut(&mut self.body).ok_or(freestep_status::WRONG_PRECISION)?;
+        Ok((any, &mut self.tuner))
+    }
+
+    /// The Mechanic tuner, if the optimizer has one.
+    pub fn tuner(&self) -> Option<&Mechanic> {
+        self.tuner.as_ref()
+    }
+
+    /// The Mechanic tuner, mutably, if the optimizer has one.
+    pub fn tuner_mut(&mut self) -> Option<&mut Mechanic> {
+        self.tuner.as_mut()
+    }
+
+    /// Puts `tuner` over the rule, replacing any earlier one.
+    pub fn set_tuner(&mut self, tuner: Mechanic) {
+        self.tuner = Some(tuner);
     }
 
     /// Runs `f` with the optimizer in whichever precision it has.

@@ -50,6 +50,24 @@ fn switch<T: Float, R: ScheduleFree>(
     }
 }
 
+impl Object {
+    /// The state length: the rule's, plus the tuner's if there is one.
+    fn state_len(&self) -> usize {
+        let n = self.with_any(Any::len, Any::len);
+        let base = self.with_any(Any::state_len, Any::state_len);
+        let tuner = self.tuner().map_or(0, |t| t.state_len(n));
+        base.saturating_add(tuner)
+    }
+
+    /// Forgets the progress of the rule and of the tuner.
+    fn reset(&mut self) {
+        self.with_any_mut(Any::reset, Any::reset);
+        if let Some(t) = self.tuner_mut() {
+            t.reset();
+        }
+    }
+}
+
 impl<T: Float> Any<T> {
     fn len(&self) -> usize {
         each_rule!(self, o => o.len())
@@ -63,8 +81,17 @@ impl<T: Float> Any<T> {
         each_rule!(self, o => o.state_range(start, end))
     }
 
-    fn step(&mut self, params: &mut [T], grads: &[T], state: &mut [T]) -> Result<(), Error> {
-        each_rule!(self, o => o.step(params, grads, state))
+    fn step(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        loss: Option<f64>,
+        state: &mut [T],
+    ) -> Result<(), Error> {
+        match loss {
+            Some(l) => each_rule!(self, o => o.step_with_loss(params, grads, l, state)),
+            None => each_rule!(self, o => o.step(params, grads, state)),
+        }
     }
 
     fn partial(
@@ -77,8 +104,11 @@ impl<T: Float> Any<T> {
         each_rule!(self, o => o.partial(start, params, grads, state))
     }
 
-    fn finish(&mut self, total: &Partial<T>) -> Result<(), Error> {
-        each_rule!(self, o => o.finish(total))
+    fn finish(&mut self, total: &Partial<T>, loss: Option<f64>) -> Result<(), Error> {
+        match loss {
+            Some(l) => each_rule!(self, o => o.finish_with_loss(total, l)),
+            None => each_rule!(self, o => o.finish(total)),
+        }
     }
 
     fn update(
@@ -124,6 +154,7 @@ impl<T: Float> Any<T> {
         match self {
             Any::SgdScheduleFree(o) => switch(o, to_eval, params, state),
             Any::AdamWScheduleFree(o) => switch(o, to_eval, params, state),
+            Any::RAdamScheduleFree(o) => switch(o, to_eval, params, state),
             _ => return Err(freestep_status::UNSUPPORTED),
         }
         .map_err(status_of)
@@ -133,6 +164,7 @@ impl<T: Float> Any<T> {
         match self {
             Any::SgdScheduleFree(o) => o.eval_params(params, state, out),
             Any::AdamWScheduleFree(o) => o.eval_params(params, state, out),
+            Any::RAdamScheduleFree(o) => o.eval_params(params, state, out),
             _ => return Err(freestep_status::UNSUPPORTED),
         }
         .map_err(status_of)
@@ -143,6 +175,7 @@ impl<T: Float> Any<T> {
         match self {
             Any::SgdScheduleFree(o) => Ok(o.is_train_mode()),
             Any::AdamWScheduleFree(o) => Ok(o.is_train_mode()),
+            Any::RAdamScheduleFree(o) => Ok(o.is_train_mode()),
             _ => Err(freestep_status::UNSUPPORTED),
         }
     }
@@ -182,7 +215,7 @@ fn outside<T>(object: &Buf<u8>, written: &[&Buf<T>]) -> Result<(), freestep_stat
 /// # Safety
 ///
 /// `opt` and `out` must be valid as the query functions document.
-unsafe fn query<V>(
+pub(crate) unsafe fn query<V>(
     opt: *const freestep_optimizer,
     out: *mut V,
     f: impl FnOnce(&Object) -> Result<V, freestep_status>,
@@ -218,7 +251,7 @@ pub unsafe extern "C" fn freestep_optimizer_state_len(
     out: *mut usize,
 ) -> freestep_status {
     // SAFETY: the same contract.
-    unsafe { query(opt, out, |o| Ok(o.with_any(Any::state_len, Any::state_len))) }
+    unsafe { query(opt, out, |o| Ok(o.state_len())) }
 }
 
 /// Writes the optimizer's rule into `*out` (`FREESTEP_RULE_ADAMW` for Adam
@@ -296,7 +329,7 @@ pub unsafe extern "C" fn freestep_optimizer_reset(opt: *mut freestep_optimizer) 
     boundary(|| {
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get_mut(opt) }?;
-        object.with_any_mut(Any::reset, Any::reset);
+        object.reset();
         Ok(())
     })
 }
@@ -336,6 +369,7 @@ unsafe fn step<T: Element>(
     params: *mut T,
     grads: *const T,
     n: usize,
+    loss: Option<f64>,
     state: *mut T,
     state_len: usize,
 ) -> Result<(), freestep_status> {
@@ -350,13 +384,26 @@ unsafe fn step<T: Element>(
 
     // SAFETY: the caller passes an optimizer block as documented, and the
     // arrays of the call do not overlap it (checked above).
-    let any = unsafe { Object::get_mut(opt) }?.any_mut::<T>()?;
-    any.check_lengths(n, state_len)?;
+    let object = unsafe { Object::get_mut(opt) }?;
+    if n != object.with_any(Any::len, Any::len) {
+        return Err(freestep_status::BAD_LENGTH);
+    }
+    if state_len != object.state_len() {
+        return Err(freestep_status::BAD_STATE_LENGTH);
+    }
+    let (any, tuner) = object.tuned_mut::<T>()?;
     // SAFETY: each array was checked for NULL, alignment and size, the
     // written ones overlap nothing else, and the lengths are the
     // optimizer's; the caller promises the elements are valid.
     let (p, g, s) = unsafe { (params.slice_mut(), grads.slice(), state.slice_mut()) };
-    any.step(p, g, s).map_err(status_of)
+    match tuner {
+        None => any.step(p, g, loss, s),
+        Some(tuner) => {
+            let (base, own) = s.split_at_mut(any.state_len());
+            each_rule!(any, o => tuner.step(o, p, g, loss, (base, own)))
+        }
+    }
+    .map_err(status_of)
 }
 
 /// Takes one optimizer step: reads the gradients, updates `params` and
@@ -386,7 +433,7 @@ pub unsafe extern "C" fn freestep_optimizer_step_f32(
     state_len: usize,
 ) -> freestep_status {
     // SAFETY: the same contract as `step`.
-    boundary(|| unsafe { step(opt, params, grads, n, state, state_len) })
+    boundary(|| unsafe { step(opt, params, grads, n, None, state, state_len) })
 }
 
 /// `freestep_optimizer_step_f32` for an optimizer of `FREESTEP_F64`.
@@ -404,7 +451,49 @@ pub unsafe extern "C" fn freestep_optimizer_step_f64(
     state_len: usize,
 ) -> freestep_status {
     // SAFETY: the same contract as `step`.
-    boundary(|| unsafe { step(opt, params, grads, n, state, state_len) })
+    boundary(|| unsafe { step(opt, params, grads, n, None, state, state_len) })
+}
+
+/// `freestep_optimizer_step_f32` with the loss at `params`, where `grads`
+/// was taken. Rules that read the loss (MoMo, MoMo-Adam) need this call:
+/// the plain step refuses them with `FREESTEP_MISSING_LOSS`. Other rules
+/// ignore the loss. A NaN or infinite loss is refused with
+/// `FREESTEP_NON_FINITE_LOSS`; on every error nothing changes.
+///
+/// # Safety
+///
+/// As for `freestep_optimizer_step_f32`.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_optimizer_step_loss_f32(
+    opt: *mut freestep_optimizer,
+    params: *mut f32,
+    grads: *const f32,
+    n: usize,
+    loss: f64,
+    state: *mut f32,
+    state_len: usize,
+) -> freestep_status {
+    // SAFETY: the same contract as `step`.
+    boundary(|| unsafe { step(opt, params, grads, n, Some(loss), state, state_len) })
+}
+
+/// `freestep_optimizer_step_loss_f32` for an optimizer of `FREESTEP_F64`.
+///
+/// # Safety
+///
+/// As for `freestep_optimizer_step_f32`.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_optimizer_step_loss_f64(
+    opt: *mut freestep_optimizer,
+    params: *mut f64,
+    grads: *const f64,
+    n: usize,
+    loss: f64,
+    state: *mut f64,
+    state_len: usize,
+) -> freestep_status {
+    // SAFETY: the same contract as `step`.
+    boundary(|| unsafe { step(opt, params, grads, n, Some(loss), state, state_len) })
 }
 
 /// The checked parts of the full arrays that a phased call touches.
@@ -582,6 +671,37 @@ pub unsafe extern "C" fn freestep_optimizer_finish(
     opt: *mut freestep_optimizer,
     total: *const freestep_partial,
 ) -> freestep_status {
+    // SAFETY: the same contract as `finish`.
+    unsafe { finish(opt, total, None) }
+}
+
+/// `freestep_optimizer_finish` with the loss at the parameters where the
+/// gradients were taken, for rules that read it (MoMo, MoMo-Adam; see
+/// `freestep_optimizer_step_loss_f32`).
+///
+/// # Safety
+///
+/// As for `freestep_optimizer_finish`.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_optimizer_finish_loss(
+    opt: *mut freestep_optimizer,
+    total: *const freestep_partial,
+    loss: f64,
+) -> freestep_status {
+    // SAFETY: the same contract as `finish`.
+    unsafe { finish(opt, total, Some(loss)) }
+}
+
+/// The body of `freestep_optimizer_finish` and `_finish_loss`.
+///
+/// # Safety
+///
+/// The contract of `freestep_optimizer_finish`.
+unsafe fn finish(
+    opt: *mut freestep_optimizer,
+    total: *const freestep_partial,
+    loss: Option<f64>,
+) -> freestep_status {
     boundary(|| {
         // SAFETY: the caller passes a partial block; it is copied out
         // before the optimizer is borrowed.
@@ -589,8 +709,8 @@ pub unsafe extern "C" fn freestep_optimizer_finish(
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get_mut(opt) }?;
         object.with_any_mut(
-            |a| a.finish(&total.get()?).map_err(status_of),
-            |a| a.finish(&total.get()?).map_err(status_of),
+            |a| a.finish(&total.get()?, loss).map_err(status_of),
+            |a| a.finish(&total.get()?, loss).map_err(status_of),
         )
     })
 }

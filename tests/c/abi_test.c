@@ -1484,6 +1484,220 @@ static void test_schedules(void)
     CHECK(untouched == 42.0);
 }
 
+/* ---- Rules that read the loss ----------------------------------------- */
+
+/*
+ * MoMo, beta 0.5, lr 10, from x = (2, -1) with g = (1, 3) and loss 5. The
+ * averages start at the first values: d = g, mean loss 5, <g, x> = -1,
+ * <d, x> = -1, |d|^2 = 10, so the step size is
+ * max(5 + (-1) - (-1), 0) / 10 = 0.5 (below the cap 10) and
+ * x = x - 0.5 g = (1.5, -2.5).
+ */
+static void test_momo(void)
+{
+    opt_mem m;
+    partial_mem pa;
+    freestep_rule rule = 0;
+    freestep_momo_config c;
+    OK(freestep_momo_default_config(&c));
+    CHECK(c.lr == 1.0 && c.weight_decay == 0.0 && c.beta == 0.9 &&
+          c.lb == 0.0 && !c.bias_correction && !c.use_fstar);
+    c.beta = 0.5;
+    c.lr = 10.0;
+    OK(freestep_momo_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_MOMO);
+    CHECK(state_len(OPT(m)) == 2);
+    double p[2] = {2.0, -1.0}, g[2] = {1.0, 3.0}, s[2] = {7.0, 7.0};
+    REFUSE(FREESTEP_MISSING_LOSS,
+           freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 2));
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
+           freestep_optimizer_step_loss_f64(OPT(m), p, g, 2, NAN, s, 2));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_step_loss_f64(OPT(m), NULL, g, 2, 5.0, s, 2));
+    CHECK(p[0] == 2.0 && p[1] == -1.0 && s[0] == 7.0 && s[1] == 7.0);
+    OK(freestep_optimizer_step_loss_f64(OPT(m), p, g, 2, 5.0, s, 2));
+    CHECK(p[0] == 1.5 && p[1] == -2.5 && s[0] == 1.0 && s[1] == 3.0);
+    freestep_progress pr;
+    OK(freestep_optimizer_progress(OPT(m), &pr));
+    CHECK(pr.k == 1 && pr.lr == 0.5 && isnan(pr.d));
+
+    /* The same first step in phases. */
+    OK(freestep_momo_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL, 0));
+    double q[2] = {2.0, -1.0}, t[2] = {0, 0};
+    OK(freestep_optimizer_partial_f64(OPT(m), q, g, 2, t, 2, 0, 2, PART(pa)));
+    REFUSE(FREESTEP_MISSING_LOSS, freestep_optimizer_finish(OPT(m), PART(pa)));
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
+           freestep_optimizer_finish_loss(OPT(m), PART(pa), INFINITY));
+    REFUSE(FREESTEP_NULL_POINTER,
+           freestep_optimizer_finish_loss(NULL, PART(pa), 5.0));
+    OK(freestep_optimizer_finish_loss(OPT(m), PART(pa), 5.0));
+    OK(freestep_optimizer_update_f64(OPT(m), q, g, 2, t, 2, 0, 2));
+    CHECK(q[0] == 1.5 && q[1] == -2.5);
+
+    /*
+     * MoMo-Adam at its defaults, x = 1, g = 2, loss 3: d = 0.2, v = 0.004,
+     * D = sqrt(0.004 / 0.001) + 1e-8 = 2 + 1e-8, mean loss 0.3,
+     * <g, x> average 0.2, <d, x> = 0.2, so the model's step
+     * 0.3 / (0.04 / D) = 15 exceeds the cap lr / (1 - 0.9) = 0.1:
+     * x = 1 - 0.1 * 0.2 / D.
+     */
+    freestep_momo_adam_config a;
+    OK(freestep_momo_adam_default_config(&a));
+    CHECK(a.lr == 1e-2 && a.beta1 == 0.9 && a.beta2 == 0.999 &&
+          a.eps == 1e-8 && a.weight_decay == 0.0 && a.lb == 0.0 &&
+          a.divide && !a.use_fstar);
+    OK(freestep_momo_adam_init(OPT(m), sizeof m.b, &a, FREESTEP_F32, 1, NULL,
+                               0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_MOMO_ADAM);
+    CHECK(state_len(OPT(m)) == 2);
+    float x[1] = {1.0f}, gx[1] = {2.0f}, st[2] = {0, 0};
+    REFUSE(FREESTEP_MISSING_LOSS,
+           freestep_optimizer_step_f32(OPT(m), x, gx, 1, st, 2));
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
+           freestep_optimizer_step_loss_f32(OPT(m), x, gx, 1, -INFINITY, st, 2));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_optimizer_step_loss_f64(OPT(m), p, g, 1, 3.0, s, 2));
+    OK(freestep_optimizer_step_loss_f32(OPT(m), x, gx, 1, 3.0, st, 2));
+    CHECK(fabs(x[0] - (1.0 - 0.1 * 0.2 / (2.0 + 1e-8))) < 1e-7);
+    a.beta1 = 1.0;
+    CHECK(freestep_momo_adam_init(OPT(m), sizeof m.b, &a, FREESTEP_F32, 1,
+                                  NULL, 0) == FREESTEP_INVALID_HYPERPARAMETER);
+    c.lb = NAN;
+    CHECK(freestep_momo_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL,
+                             0) == FREESTEP_INVALID_HYPERPARAMETER);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_momo_default_config(NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_momo_adam_default_config(NULL));
+}
+
+/* ---- Mechanic ----------------------------------------------------------- */
+
+/*
+ * Mechanic over SGD (lr 0.5). Before the first step the scale S is 0 and the
+ * parameters are the reference, so the tuner sees h = 0: each beta's scale
+ * becomes (beta * 1e-6) * s_init / 6 / eps, and x = x0 - 0.5 g S' with S'
+ * their sum.
+ */
+static void test_mechanic(void)
+{
+    opt_mem m, sf;
+    partial_mem pa;
+    freestep_mechanic_config mc;
+    OK(freestep_mechanic_default_config(&mc));
+    CHECK(mc.s_decay == 0.01 && mc.n_betas == 6 && mc.betas[0] == 0.9 &&
+          mc.betas[5] == 0.999999 && mc.s_init == 1e-8 && mc.eps == 1e-8 &&
+          !mc.store_delta);
+    freestep_sgd_config c;
+    OK(freestep_sgd_default_config(&c));
+    c.lr = 0.5;
+    OK(freestep_sgd_init(OPT(m), sizeof m.b, &c, FREESTEP_F64, 2, NULL, 0));
+    double scale = -1.0;
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_mechanize(OPT(m), NULL));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_mechanize(NULL, &mc));
+    freestep_mechanic_config bad = mc;
+    bad.n_betas = 0;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_mechanize(OPT(m), &bad));
+    bad = mc;
+    bad.betas[2] = 1.5;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_optimizer_mechanize(OPT(m), &bad));
+    CHECK(state_len(OPT(m)) == 0);
+    OK(freestep_optimizer_mechanize(OPT(m), &mc));
+    CHECK(state_len(OPT(m)) == 4);
+    OK(freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    CHECK(scale == 0.0);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_optimizer_mechanic_scale(OPT(m), NULL));
+
+    double want_scale = 0.0;
+    for (size_t j = 0; j < 6; j++) {
+        want_scale += (mc.betas[j] * 1e-6) * mc.s_init / 6.0 / (0.0 + mc.eps);
+    }
+    double p[2] = {1.0, -2.0}, g[2] = {0.25, 4.0}, s[4] = {0, 0, 0, 0};
+    REFUSE(FREESTEP_BAD_STATE_LENGTH,
+           freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 3));
+    g[1] = NAN;
+    REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+           freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 4));
+    g[1] = 4.0;
+    CHECK(p[0] == 1.0 && p[1] == -2.0);
+    OK(freestep_optimizer_step_f64(OPT(m), p, g, 2, s, 4));
+    OK(freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    CHECK(fabs(scale - want_scale) <= 1e-15 * want_scale);
+    CHECK(fabs(p[0] - (1.0 - 0.5 * 0.25 * want_scale)) < 1e-15);
+    CHECK(fabs(p[1] - (-2.0 - 0.5 * 4.0 * want_scale)) < 1e-15);
+    /* One call only: the split step is not available. */
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_optimizer_partial_f64(OPT(m), p, g, 2, s, 4, 0, 2, PART(pa)));
+    /* Only before the first step. */
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_mechanize(OPT(m), &mc));
+    OK(freestep_optimizer_reset(OPT(m)));
+    OK(freestep_optimizer_mechanic_scale(OPT(m), &scale));
+    CHECK(scale == 0.0);
+
+    /* With store_delta the state has a third value per parameter. */
+    mc.store_delta = true;
+    OK(freestep_sgd_init(OPT(m), sizeof m.b, &c, FREESTEP_F32, 3, NULL, 0));
+    OK(freestep_optimizer_mechanize(OPT(m), &mc));
+    CHECK(state_len(OPT(m)) == 9);
+
+    /* Schedule-Free rules cannot be tuned. */
+    freestep_sgd_schedulefree_config sc;
+    OK(freestep_sgd_schedulefree_default_config(&sc));
+    OK(freestep_sgd_schedulefree_init(OPT(sf), sizeof sf.b, &sc, FREESTEP_F32,
+                                      3, NULL, 0));
+    REFUSE(FREESTEP_UNSUPPORTED, freestep_optimizer_mechanize(OPT(sf), &mc));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_mechanic_default_config(NULL));
+}
+
+/* ---- Schedule-Free RAdam ------------------------------------------------ */
+
+/*
+ * Without the silent phase the first step is plain: rho_1 = 1 <= 4, so the
+ * lr is not rectified and g not normalised, the averaging weight is 1, and
+ * y = z = y0 - lr g. With it, the first four steps (rho_4 = 3.997) move
+ * nothing and the fifth does.
+ */
+static void test_radam_schedulefree(void)
+{
+    opt_mem m;
+    freestep_rule rule = 0;
+    freestep_radam_schedulefree_config c;
+    OK(freestep_radam_schedulefree_default_config(&c));
+    CHECK(c.lr == 0.0025 && c.beta1 == 0.9 && c.beta2 == 0.999 &&
+          c.eps == 1e-8 && c.weight_decay == 0.0 && c.r == 0.0 &&
+          c.weight_lr_power == 2.0 && c.silent_sgd_phase);
+    OK(freestep_radam_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F64,
+                                        1, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_RADAM_SCHEDULEFREE);
+    CHECK(state_len(OPT(m)) == 2);
+    double y[1] = {1.0}, g[1] = {2.0}, s[2] = {0, 0};
+    for (int k = 0; k < 4; k++) {
+        OK(freestep_optimizer_step_f64(OPT(m), y, g, 1, s, 2));
+    }
+    CHECK(y[0] == 1.0);
+    OK(freestep_optimizer_step_f64(OPT(m), y, g, 1, s, 2));
+    CHECK(y[0] < 1.0);
+    OK(freestep_optimizer_eval_f64(OPT(m), y, 1, s, 2));
+    REFUSE(FREESTEP_EVAL_MODE, freestep_optimizer_step_f64(OPT(m), y, g, 1, s, 2));
+    OK(freestep_optimizer_train_f64(OPT(m), y, 1, s, 2));
+
+    c.silent_sgd_phase = false;
+    OK(freestep_radam_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F32,
+                                        1, NULL, 0));
+    float yf[1] = {1.0f}, gf[1] = {2.0f}, sf[2] = {0, 0};
+    OK(freestep_optimizer_step_f32(OPT(m), yf, gf, 1, sf, 2));
+    CHECK(yf[0] == 1.0f - 0.0025f * 2.0f && sf[0] == yf[0]);
+    c.beta1 = 0.0;
+    CHECK(freestep_radam_schedulefree_init(OPT(m), sizeof m.b, &c, FREESTEP_F32,
+                                           1, NULL,
+                                           0) == FREESTEP_INVALID_HYPERPARAMETER);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_radam_schedulefree_default_config(NULL));
+}
+
 /* ---- Finite sums -------------------------------------------------------- */
 
 /* Least squares on three rows, solved exactly by w = (1, 2). */
@@ -1639,7 +1853,7 @@ static void test_finite_sum(void)
     OK(freestep_sps_step_f32(&sps, wsf, 2, 0.5, &gsf, FREESTEP_TABLE_LINEAR,
                              &step));
     CHECK(wsf[0] == 0.25f);
-    REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
            freestep_sps_step_f64(&sps, ws, 2, NAN, &gs,
                                  FREESTEP_TABLE_LINEAR, &step));
     REFUSE(FREESTEP_BAD_LENGTH,
@@ -1666,6 +1880,9 @@ int main(void)
     test_phased_f32();
     test_threads();
     test_schedules();
+    test_momo();
+    test_mechanic();
+    test_radam_schedulefree();
     test_finite_sum();
 
     printf("freestep %s, C ABI test\n", freestep_version());

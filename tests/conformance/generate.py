@@ -1,7 +1,8 @@
 """Generate freestep's reference trajectory fixtures from the official Python optimizers.
 
 This script drives the official implementations (torch.optim SGD/Adam/AdamW, schedulefree's
-SGDScheduleFree and AdamWScheduleFree, prodigyopt's Prodigy) in float64 on the CPU, step by
+SGDScheduleFree and AdamWScheduleFree, prodigyopt's Prodigy, dadaptation, madgrad, momo-opt)
+in float64 on the CPU, step by
 step, and writes what they did as JSON fixtures in the format described by the conformance
 schema (schema version 1).  freestep's conformance runner replays these files and compares its
 own trajectories against them.
@@ -27,7 +28,7 @@ Setting up the virtualenv (kept outside the repository):
 
 Running it from the repository root:
 
-    /root/fsvenv/bin/python tests/conformance/generate.py [--out DIR]
+    /root/fsvenv/bin/python tests/conformance/generate.py [--out DIR] [--only OPTIMIZER]...
 
 The default output directory is tests/conformance/fixtures/ (next to this script).
 """
@@ -48,6 +49,8 @@ from typing import Callable, Optional
 import numpy as np
 import dadaptation
 import madgrad
+import mechanic_pytorch
+import momo
 import prodigyopt
 import schedulefree
 import torch
@@ -87,6 +90,35 @@ class OptimizerInfo:
     factory: Callable
     scalar_keys: Optional[tuple] = None
     schedule_free: bool = False
+    # Reads the scalars from the optimizer object instead of param_groups[0].
+    scalar_reader: Optional[Callable] = None
+    # The step takes the loss: step(loss=torch.tensor(loss)).
+    needs_loss: bool = False
+    # Mechanic: the wrapped class's name; the factory then takes mechanize_kwargs.
+    base_optimizer: Optional[str] = None
+
+
+def mechanic_scalars(optimizer):
+    """Mechanic keeps its scale in optimizer.state['_mechanic']."""
+    state = optimizer.state["_mechanic"]
+    return {"s_sum": float(torch.sum(state["s"])), "s": state["s"].tolist(),
+            "iter_count": state["iter_count"]}
+
+
+def mechanic_info(base_name, base_class):
+    """A Mechanic entry: mechanize(base_class, **case.mechanize_kwargs)."""
+    return OptimizerInfo(
+        f"mechanic_pytorch.mechanize({base_name})", "mechanic-pytorch",
+        lambda tensors, mechanize_kwargs, **kw: mechanic_pytorch.mechanize(
+            base_class, **mechanize_kwargs)(tensors, **kw),
+        scalar_keys=("s_sum", "s", "iter_count"), scalar_reader=mechanic_scalars,
+        base_optimizer=base_name)
+
+
+def momo_scalars(optimizer):
+    """MoMo keeps its lower bound, loss average and step count on the optimizer itself."""
+    return {"lb": float(optimizer.lb), "loss_avg": float(optimizer.loss_avg),
+            "number_steps": optimizer._number_steps}
 
 
 OPTIMIZERS = {
@@ -119,10 +151,25 @@ OPTIMIZERS = {
     "adamw-schedulefree": OptimizerInfo(
         "schedulefree.AdamWScheduleFree", "schedulefree", schedulefree.AdamWScheduleFree,
         scalar_keys=("k", "scheduled_lr", "lr_max", "weight_sum"), schedule_free=True),
+    "radam-schedulefree": OptimizerInfo(
+        "schedulefree.RAdamScheduleFree", "schedulefree", schedulefree.RAdamScheduleFree,
+        scalar_keys=("k", "scheduled_lr", "lr_max", "weight_sum"), schedule_free=True),
     "prodigy": OptimizerInfo(
         "prodigyopt.Prodigy", "prodigyopt", prodigyopt.Prodigy,
         scalar_keys=("d", "d_hat", "d_max", "d_numerator", "d_denom", "k")),
+    "momo": OptimizerInfo(
+        "momo.Momo", "momo-opt", momo.Momo, scalar_keys=("lb", "loss_avg", "number_steps"),
+        scalar_reader=momo_scalars, needs_loss=True),
+    "momo-adam": OptimizerInfo(
+        "momo.MomoAdam", "momo-opt", momo.MomoAdam,
+        scalar_keys=("lb", "loss_avg", "number_steps"), scalar_reader=momo_scalars,
+        needs_loss=True),
+    "mechanic-sgd": mechanic_info("torch.optim.SGD", torch.optim.SGD),
+    "mechanic-adamw": mechanic_info("torch.optim.AdamW", torch.optim.AdamW),
+    "mechanic-adam": mechanic_info("torch.optim.Adam", torch.optim.Adam),
 }
+
+LOSS_PASSED_AS = "step(loss=torch.tensor(losses[t]))"
 
 
 @dataclass(frozen=True)
@@ -137,6 +184,7 @@ class Case:
     zero_first_steps: int = 0
     eval_train_each_step: bool = False
     zero_x0_tensor: Optional[int] = None
+    mechanize_kwargs: Optional[dict] = None
 
     @property
     def name(self):
@@ -151,6 +199,11 @@ def open_case(optimizer, setting, **kwargs):
 def closed_case(optimizer, setting, **kwargs):
     """A closed-loop (logistic regression) case."""
     return Case(optimizer, setting, kwargs, kind="closed_loop")
+
+
+def mechanic_case(optimizer, setting, mechanize_kwargs=None, kind="open_loop", **kwargs):
+    """A Mechanic case: kwargs go to the base optimizer, mechanize_kwargs to mechanize."""
+    return Case(optimizer, setting, kwargs, kind=kind, mechanize_kwargs=mechanize_kwargs or {})
 
 
 def zero_first_case(optimizer, **kwargs):
@@ -302,6 +355,19 @@ CASES = [
     zero_first_case("adamw-schedulefree"),
     eval_train_case("adamw-schedulefree"),
     closed_case("adamw-schedulefree", "closed-loop", lr=0.05, warmup_steps=10),
+    # Schedule-Free RAdam: the silent phase and without it, every averaging option.
+    open_case("radam-schedulefree", "default"),
+    open_case("radam-schedulefree", "sgd-phase", silent_sgd_phase=False),
+    open_case("radam-schedulefree", "beta2-small", betas=(0.9, 0.9)),
+    open_case("radam-schedulefree", "betas-eps", betas=(0.95, 0.99), eps=1e-4),
+    open_case("radam-schedulefree", "weight-decay", weight_decay=0.1, lr=0.01),
+    open_case("radam-schedulefree", "r-power", r=1.0, weight_lr_power=0.0),
+    open_case("radam-schedulefree", "sgd-phase-decay", silent_sgd_phase=False,
+              weight_decay=0.05, betas=(0.9, 0.99)),
+    zero_first_case("radam-schedulefree"),
+    eval_train_case("radam-schedulefree"),
+    closed_case("radam-schedulefree", "closed-loop", lr=0.05),
+    closed_case("radam-schedulefree", "closed-loop-sgd-phase", lr=0.05, silent_sgd_phase=False),
     # Prodigy: every option, plus the early return while d_denom is still zero.
     open_case("prodigy", "default"),
     open_case("prodigy", "bias-correction", use_bias_correction=True),
@@ -327,6 +393,61 @@ CASES = [
     closed_case("prodigy", "closed-loop"),
     closed_case("prodigy", "closed-loop-bias-correction", use_bias_correction=True),
     closed_case("prodigy", "closed-loop-decoupled-decay", weight_decay=0.1),
+    # MoMo: bias correction, weight decay, a non-zero lower bound and its online estimate.
+    open_case("momo", "default"),
+    open_case("momo", "bias-correction", bias_correction=True),
+    open_case("momo", "weight-decay", weight_decay=0.1),
+    open_case("momo", "lb", lb=0.5),
+    open_case("momo", "use-fstar", use_fstar=True),
+    open_case("momo", "use-fstar-lb", use_fstar=True, lb=-1.0),
+    open_case("momo", "beta-lr", beta=0.5, lr=0.1),
+    open_case("momo", "all-options", bias_correction=True, weight_decay=0.1, use_fstar=True,
+              beta=0.8),
+    zero_first_case("momo"),
+    zero_first_case("momo", bias_correction=True),
+    closed_case("momo", "closed-loop"),
+    closed_case("momo", "closed-loop-fstar", use_fstar=True, weight_decay=0.01),
+    # MoMo-Adam: both weight-decay forms, the lower bound and its estimate.
+    open_case("momo-adam", "default"),
+    open_case("momo-adam", "weight-decay", weight_decay=0.1),
+    open_case("momo-adam", "weight-decay-no-divide", weight_decay=0.1, divide=False),
+    open_case("momo-adam", "lb", lb=0.5),
+    open_case("momo-adam", "use-fstar", use_fstar=True),
+    open_case("momo-adam", "betas-eps", betas=(0.8, 0.99), eps=1e-4),
+    open_case("momo-adam", "lr", lr=0.5),
+    open_case("momo-adam", "all-options", weight_decay=0.1, divide=False, use_fstar=True,
+              lb=-0.5),
+    zero_first_case("momo-adam"),
+    closed_case("momo-adam", "closed-loop"),
+    closed_case("momo-adam", "closed-loop-fstar", lr=0.1, use_fstar=True, weight_decay=0.01),
+    # Mechanic over SGD, AdamW and Adam: every mechanize argument, base options.
+    mechanic_case("mechanic-sgd", "default", lr=0.01),
+    mechanic_case("mechanic-sgd", "momentum", lr=0.01, momentum=0.9),
+    mechanic_case("mechanic-sgd", "base-weight-decay", lr=0.01, momentum=0.9, weight_decay=0.01),
+    mechanic_case("mechanic-sgd", "store-delta", {"store_delta": True}, lr=0.01),
+    mechanic_case("mechanic-sgd", "s-decay", {"s_decay": 0.1}, lr=0.01),
+    mechanic_case("mechanic-sgd", "no-s-decay", {"s_decay": 0.0}, lr=0.01),
+    mechanic_case("mechanic-sgd", "betas", {"betas": (0.9, 0.99)}, lr=0.01),
+    mechanic_case("mechanic-sgd", "s-init-eps", {"s_init": 1e-4, "eps": 1e-6}, lr=0.01),
+    mechanic_case("mechanic-sgd", "all-options",
+                  {"store_delta": True, "s_decay": 0.05, "betas": (0.95, 0.999, 0.9999),
+                   "s_init": 1e-6, "eps": 1e-7}, lr=0.01, momentum=0.9, nesterov=True),
+    Case("mechanic-sgd", "zero-first-grads", {"lr": 0.01}, zero_first_steps=3,
+         mechanize_kwargs={}),
+    mechanic_case("mechanic-sgd", "closed-loop", kind="closed_loop", lr=0.01),
+    mechanic_case("mechanic-sgd", "closed-loop-store-delta", {"store_delta": True},
+                  kind="closed_loop", lr=0.01, momentum=0.9),
+    mechanic_case("mechanic-adamw", "default"),
+    mechanic_case("mechanic-adamw", "store-delta", {"store_delta": True}),
+    mechanic_case("mechanic-adamw", "weight-decay", weight_decay=0.1, lr=1e-3),
+    mechanic_case("mechanic-adamw", "amsgrad", amsgrad=True),
+    mechanic_case("mechanic-adamw", "s-decay-betas", {"s_decay": 0.02, "betas": (0.9, 0.999)},
+                  betas=(0.8, 0.99)),
+    Case("mechanic-adamw", "zero-first-grads", {}, zero_first_steps=3, mechanize_kwargs={}),
+    mechanic_case("mechanic-adamw", "closed-loop", kind="closed_loop", lr=0.01),
+    mechanic_case("mechanic-adamw", "closed-loop-store-delta", {"store_delta": True},
+                  kind="closed_loop", lr=0.01),
+    mechanic_case("mechanic-adam", "default", weight_decay=0.01),
 ]
 
 
@@ -391,7 +512,14 @@ def make_open_loop_problem(case):
     zero_steps = sorted(set(range(case.zero_first_steps)) | set(zero_steps))
     grads[zero_steps] = 0.0
     grads[big_steps] *= BIG_GRAD_FACTOR
-    return {"shapes": shapes, "x0": x0, "grads": grads,
+    losses = None
+    if OPTIMIZERS[case.optimizer].needs_loss:
+        # From a stream of their own, so the other fixtures' draws stay as they were:
+        # a decaying positive loss with noise.
+        loss_rng = np.random.default_rng([stable_seed(case.name), 1])
+        decay = 2.0 * 0.97 ** np.arange(OPEN_LOOP_STEPS)
+        losses = decay * (1.0 + 0.2 * loss_rng.standard_normal(OPEN_LOOP_STEPS)) ** 2 + 0.01
+    return {"shapes": shapes, "x0": x0, "grads": grads, "losses": losses,
             "zero_grad_steps": zero_steps, "big_grad_steps": big_steps}
 
 
@@ -464,6 +592,8 @@ def build_optimizer(case, tensors):
     """Construct the official optimizer; Prodigy's informational print is silenced."""
     info = OPTIMIZERS[case.optimizer]
     with contextlib.redirect_stdout(io.StringIO()):
+        if info.base_optimizer:
+            return info.factory(tensors, case.mechanize_kwargs, **case.hyperparameters)
         return info.factory(tensors, **case.hyperparameters)
 
 
@@ -502,7 +632,9 @@ def record_after_step(case, tensors, optimizer, trace):
         trace["params"].append(flatten(tensors))
         if info.schedule_free:
             trace["eval_params"].append(eval_params_from_copy(tensors, optimizer))
-    if info.scalar_keys:
+    if info.scalar_reader:
+        trace["scalars"].append(info.scalar_reader(optimizer))
+    elif info.scalar_keys:
         trace["scalars"].append(read_scalars(optimizer, info.scalar_keys))
 
 
@@ -517,13 +649,21 @@ def start_run(case, x0, shapes):
     return tensors, optimizer, initial_group
 
 
-def run_open_loop(case, x0, shapes, grads):
-    """Feed the given gradient rows to the optimizer, one per step."""
+def take_step(case, optimizer, loss):
+    """One official step, with the loss for the rules that read it."""
+    if OPTIMIZERS[case.optimizer].needs_loss:
+        optimizer.step(loss=torch.tensor(loss, dtype=torch.float64))
+    else:
+        optimizer.step()
+
+
+def run_open_loop(case, x0, shapes, grads, losses):
+    """Feed the given gradient rows (and losses) to the optimizer, one per step."""
     tensors, optimizer, initial_group = start_run(case, x0, shapes)
     trace = new_trace()
-    for row in grads:
+    for t, row in enumerate(grads):
         set_grads(tensors, row)
-        optimizer.step()
+        take_step(case, optimizer, None if losses is None else float(losses[t]))
         record_after_step(case, tensors, optimizer, trace)
     trace["group_after_init"] = initial_group
     return trace
@@ -539,7 +679,7 @@ def run_closed_loop(case, x0, shapes, X, y):
         trace["losses"].append(loss)
         trace["grads"].append(grad)
         set_grads(tensors, grad)
-        optimizer.step()
+        take_step(case, optimizer, loss)
         record_after_step(case, tensors, optimizer, trace)
         if trace["eval_params"]:
             trace["eval_losses"].append(logistic_loss_and_grad(trace["eval_params"][-1], X, y)[0])
@@ -607,7 +747,7 @@ def protocol(case, zero_steps, big_steps):
         "schedule_free_train_called_before_first_step": info.schedule_free,
         "eval_train_each_step": case.eval_train_each_step,
         "eval_params_method": method,
-        "loss_passed_as": None,
+        "loss_passed_as": LOSS_PASSED_AS if info.needs_loss else None,
         "zero_grad_steps": zero_steps,
         "big_grad_steps": big_steps,
     }
@@ -627,6 +767,8 @@ def header(case, kind, trace, shapes, steps):
         "torch_version": torch.__version__,
         "dtype": "float64",
         "hyperparameters": case.hyperparameters,
+        **({"mechanize_kwargs": case.mechanize_kwargs, "base_optimizer": info.base_optimizer}
+           if info.base_optimizer else {}),
         "param_group_after_init": trace["group_after_init"],
         "shapes": shapes,
         "dim": sum(shape_sizes(shapes)),
@@ -651,16 +793,20 @@ def open_loop_fixture(case):
     """Run an open-loop case twice (reference and perturbed) and assemble its fixture."""
     problem = make_open_loop_problem(case)
     shapes, x0, grads = problem["shapes"], problem["x0"], problem["grads"]
-    trace = run_open_loop(case, x0, shapes, grads)
+    losses = problem["losses"]
+    trace = run_open_loop(case, x0, shapes, grads, losses)
     rng = perturbation_rng(case)
-    perturbed = run_open_loop(case, perturb(x0, rng), shapes, perturb(grads, rng))
+    perturbed_losses = None if losses is None else perturb(losses, rng)
+    perturbed = run_open_loop(case, perturb(x0, rng), shapes, perturb(grads, rng),
+                              perturbed_losses)
     fixture = header(case, "open_loop", trace, shapes, OPEN_LOOP_STEPS)
     fixture["protocol"] = protocol(case, problem["zero_grad_steps"], problem["big_grad_steps"])
     fixture["x0"] = x0
     fixture["grads"] = grads
-    fixture["losses"] = None
+    fixture["losses"] = losses
     fixture["expected"] = expected_block(case, trace, closed_loop=False)
-    fixture["sensitivity"] = sensitivity(case, trace, perturbed, "x0 and all given gradients")
+    what = "x0 and all given gradients" + (" and losses" if losses is not None else "")
+    fixture["sensitivity"] = sensitivity(case, trace, perturbed, what)
     return fixture
 
 
@@ -759,6 +905,8 @@ def parse_args():
     default_out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=default_out, help="output directory (default: %(default)s)")
+    parser.add_argument("--only", action="append", default=[], metavar="OPTIMIZER",
+                        help="write only this optimizer's fixtures (repeatable)")
     return parser.parse_args()
 
 
@@ -766,16 +914,20 @@ def main():
     args = parse_args()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
+    # Tensors the official code creates without a dtype (MoMo's running <g, x>) must be
+    # float64 too, or the reference itself computes partly in float32.
+    torch.set_default_dtype(torch.float64)
     os.makedirs(args.out, exist_ok=True)
     X, y = make_dataset()
     started = time.perf_counter()
-    for case in CASES:
+    cases = [c for c in CASES if not args.only or c.optimizer in args.only]
+    for case in cases:
         if case.kind == "closed_loop":
             fixture = closed_loop_fixture(case, X, y)
         else:
             fixture = open_loop_fixture(case)
         print(write_fixture(fixture, args.out))
-    print(f"{len(CASES)} fixtures written to {args.out} in {time.perf_counter() - started:.1f} s")
+    print(f"{len(cases)} fixtures written to {args.out} in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ use std::time::Duration;
 
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Lion, Madgrad,
-    MirrorMadgrad, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    MirrorMadgrad, Momo, MomoAdam, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeRAdam,
+    ScheduleFreeSgd, Sgd,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -76,6 +77,9 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("dadapt-adagrad", per(DAdaptAdagrad::state_len(n))),
         ("dadapt-adan", per(DAdaptAdan::state_len(n))),
         ("mirror-madgrad", per(MirrorMadgrad::state_len(n))),
+        ("momo", per(Momo::state_len(n))),
+        ("momo-adam", per(MomoAdam::state_len(n))),
+        ("radam-schedulefree", per(ScheduleFreeRAdam::state_len(n))),
     ]
 }
 

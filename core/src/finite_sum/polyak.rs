@@ -98,7 +98,7 @@ impl Sps {
         };
         sample.check(form, self.d)?;
         if !loss.is_finite() {
-            return Err(Error::NonFiniteGradient);
+            return Err(Error::NonFiniteLoss);
         }
         let norm2: f64 = (0..self.d)
             .map(|k| sample.at(k).to_f64())

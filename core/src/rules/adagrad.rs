@@ -131,7 +131,7 @@ impl UpdateRule for Adagrad {
         1
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> AdagradPlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> AdagradPlan {
         self.k += 1;
         let c = &self.config;
         AdagradPlan {

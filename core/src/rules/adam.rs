@@ -157,7 +157,7 @@ impl UpdateRule for Adam {
         Self::state_len(1, self.config.amsgrad)
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> AdamPlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> AdamPlan {
         self.k += 1;
         let t = self.k as f64;
         let c = &self.config;

@@ -224,7 +224,7 @@ impl UpdateRule for DAdaptAdagrad {
         out
     }
 
-    fn finish(&mut self, sums: &[f64; MAX_SUMS]) -> DAdaptAdagradPlan {
+    fn finish(&mut self, sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> DAdaptAdagradPlan {
         let c = self.config;
         let dlr = self.d * c.lr;
         self.last_dlr = dlr;

@@ -240,7 +240,7 @@ impl UpdateRule for DAdaptAdam {
         out
     }
 
-    fn finish(&mut self, sums: &[f64; MAX_SUMS]) -> DAdaptAdamPlan {
+    fn finish(&mut self, sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> DAdaptAdamPlan {
         let c = self.config;
         let dlr = self.dlr();
         self.last_dlr = dlr;

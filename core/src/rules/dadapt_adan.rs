@@ -274,7 +274,7 @@ impl UpdateRule for DAdaptAdan {
         out
     }
 
-    fn finish(&mut self, sums: &[f64; MAX_SUMS]) -> DAdaptAdanPlan {
+    fn finish(&mut self, sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> DAdaptAdanPlan {
         let c = self.config;
         let dlr = self.d * c.lr;
         self.last_dlr = dlr;

@@ -192,7 +192,7 @@ impl UpdateRule for DAdaptLion {
         out
     }
 
-    fn finish(&mut self, sums: &[f64; MAX_SUMS]) -> DAdaptLionPlan {
+    fn finish(&mut self, sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> DAdaptLionPlan {
         let c = self.config;
         let dlr = self.d * c.lr;
         self.last_dlr = dlr;

@@ -229,7 +229,7 @@ impl UpdateRule for DAdaptSgd {
         out
     }
 
-    fn finish(&mut self, sums: &[f64; MAX_SUMS]) -> DAdaptSgdPlan {
+    fn finish(&mut self, sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> DAdaptSgdPlan {
         let c = self.config;
         let [first, second, ..] = *sums;
         let (g0, sk_sq, dot) = match self.g0_norm {

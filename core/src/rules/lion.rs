@@ -115,7 +115,7 @@ impl UpdateRule for Lion {
         1
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) {
         self.k += 1;
     }
 

@@ -160,7 +160,7 @@ impl UpdateRule for Madgrad {
         Self::state_len(1, self.config.momentum != 0.0)
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> MadgradPlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> MadgradPlan {
         let lr = self.effective_lr();
         let plan = MadgradPlan {
             lr,

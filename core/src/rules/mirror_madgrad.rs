@@ -137,7 +137,7 @@ impl UpdateRule for MirrorMadgrad {
         2
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> MirrorMadgradPlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> MirrorMadgradPlan {
         let k = self.k as f64;
         let plan = MirrorMadgradPlan {
             lr: self.effective_lr(),

@@ -14,6 +14,7 @@ pub mod dadapt_sgd;
 pub mod lion;
 pub mod madgrad;
 pub mod mirror_madgrad;
+pub mod momo;
 pub mod prodigy;
 pub mod rmsprop;
 pub mod schedule_free;

@@ -363,7 +363,7 @@ impl UpdateRule for Prodigy {
         out
     }
 
-    fn finish(&mut self, sums: &[f64; MAX_SUMS]) -> ProdigyPlan {
+    fn finish(&mut self, sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ProdigyPlan {
         let c = self.config;
         let d_old = self.d;
         let dlr = d_old * c.lr * self.bias_correction();

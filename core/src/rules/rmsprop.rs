@@ -134,7 +134,7 @@ impl UpdateRule for Rmsprop {
         Self::state_len(1, c.centered, c.momentum > 0.0)
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) {
         self.k += 1;
     }
 

@@ -1,7 +1,7 @@
-//! Schedule-Free SGD and Schedule-Free AdamW.
+//! Schedule-Free SGD, AdamW and RAdam.
 //!
 //! Reference: the `schedulefree` package 1.4.1 (`SGDScheduleFree`,
-//! `AdamWScheduleFree`); Defazio et al., "The Road Less Scheduled",
+//! `AdamWScheduleFree`, `RAdamScheduleFree`); Defazio et al., "The Road Less Scheduled",
 //! arXiv 2405.15682. Symbols follow the paper: `z` is the base sequence, `x`
 //! the average (the weights to evaluate), `y` the point where gradients are
 //! taken, which is what the parameter buffer holds in train mode.
@@ -85,7 +85,12 @@ impl Averaging {
         } else {
             1.0
         };
-        let lr = lr * sched;
+        self.advance_at(lr * sched, r, weight_lr_power)
+    }
+
+    /// Advances one step whose scheduled lr is `lr`; returns `(lr, c)`.
+    fn advance_at(&mut self, lr: f64, r: f64, weight_lr_power: f64) -> (f64, f64) {
+        let k = self.k as f64;
         self.scheduled_lr = lr;
         self.lr_max = self.lr_max.max(lr);
         let weight = powf(k + 1.0, r) * powf(self.lr_max, weight_lr_power);
@@ -122,6 +127,56 @@ fn check_schedule(lr: f64, weight_decay: f64, r: f64, power: f64) -> Result<(), 
         return Err(Error::InvalidHyperparameter("weight_lr_power"));
     }
     Ok(())
+}
+
+/// Checks the Adam-type hyperparameters of Schedule-Free AdamW and RAdam.
+fn check_adam(beta1: f64, beta2: f64, eps: f64) -> Result<(), Error> {
+    if !within(beta1, 0.0, 1.0) || beta1 == 0.0 || beta1 == 1.0 {
+        return Err(Error::InvalidHyperparameter("beta1"));
+    }
+    if !within(beta2, 0.0, 1.0) || beta2 == 1.0 {
+        return Err(Error::InvalidHyperparameter("beta2"));
+    }
+    if !within(eps, f64::MIN_POSITIVE, f64::MAX) {
+        return Err(Error::InvalidHyperparameter("eps"));
+    }
+    Ok(())
+}
+
+/// The per-element pass of Schedule-Free AdamW and RAdam: `v` is updated,
+/// the gradient normalised by `√(v / bc2) + ε` unless the plan's `bc2` is 0
+/// (RAdam's steps before its variance is tractable), decayed at `y`, and
+/// the averaged step taken.
+fn adam_pass<T: Float>(
+    plan: &ScheduleFreePlan,
+    fresh: bool,
+    piece: PieceMut<'_, T>,
+    (beta1, beta2, eps): (f64, f64, f64),
+    weight_decay: f64,
+) {
+    let wd = T::from_f64(weight_decay * piece.weight_decay_scale);
+    let lr = plan.lr * piece.lr_scale;
+    let a = T::from_f64(lr * (beta1 * (1.0 - plan.ckp1) - 1.0));
+    let (c_end, ckp1) = (lerp_from_end(plan.ckp1), T::from_f64(plan.ckp1));
+    let lr = T::from_f64(lr);
+    let (beta2, w2) = (T::from_f64(beta2), T::from_f64(1.0 - beta2));
+    let normalise = plan.bias_correction2 != 0.0;
+    let bc2 = T::from_f64(plan.bias_correction2);
+    let eps = T::from_f64(eps);
+    let [z, v, ..] = piece.dense;
+    let zv = z.iter_mut().zip(v.iter_mut());
+    for ((y, &g), (z, v)) in piece.params.iter_mut().zip(piece.grads).zip(zv) {
+        if fresh {
+            *z = *y;
+        }
+        *v = beta2 * if fresh { T::ZERO } else { *v } + w2 * g * g;
+        let g = match normalise {
+            true => g / ((*v / bc2).sqrt() + eps),
+            false => g,
+        };
+        let g = g + wd * *y;
+        averaged_step(y, z, g, ckp1, c_end, a, lr);
+    }
 }
 
 /// `y ← (1 - c) y + c z + a g`, `z ← z - lr g`, where `g` is already the
@@ -228,7 +283,7 @@ impl UpdateRule for ScheduleFreeSgd {
         }
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> ScheduleFreePlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
         let c = &self.config;
         let (lr, ckp1) = self
             .averaging
@@ -348,16 +403,7 @@ impl UpdateRule for ScheduleFreeAdamW {
     fn validate(&self) -> Result<(), Error> {
         let c = &self.config;
         check_schedule(c.lr, c.weight_decay, c.r, c.weight_lr_power)?;
-        if !within(c.beta1, 0.0, 1.0) || c.beta1 == 0.0 || c.beta1 == 1.0 {
-            return Err(Error::InvalidHyperparameter("beta1"));
-        }
-        if !within(c.beta2, 0.0, 1.0) || c.beta2 == 1.0 {
-            return Err(Error::InvalidHyperparameter("beta2"));
-        }
-        if !within(c.eps, f64::MIN_POSITIVE, f64::MAX) {
-            return Err(Error::InvalidHyperparameter("eps"));
-        }
-        Ok(())
+        check_adam(c.beta1, c.beta2, c.eps)
     }
 
     fn dense(&self) -> usize {
@@ -371,7 +417,7 @@ impl UpdateRule for ScheduleFreeAdamW {
         }
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> ScheduleFreePlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
         let c = &self.config;
         let bias_correction2 = 1.0 - powf(c.beta2, self.averaging.k as f64 + 1.0);
         let (lr, ckp1) = self
@@ -386,25 +432,8 @@ impl UpdateRule for ScheduleFreeAdamW {
 
     fn update_piece<T: Float>(&self, plan: &ScheduleFreePlan, fresh: bool, piece: PieceMut<'_, T>) {
         let c = &self.config;
-        let wd = T::from_f64(c.weight_decay * piece.weight_decay_scale);
-        let lr = plan.lr * piece.lr_scale;
-        let a = T::from_f64(lr * (c.beta1 * (1.0 - plan.ckp1) - 1.0));
-        let (c_end, ckp1) = (lerp_from_end(plan.ckp1), T::from_f64(plan.ckp1));
-        let lr = T::from_f64(lr);
-        let beta2 = T::from_f64(c.beta2);
-        let w2 = T::from_f64(1.0 - c.beta2);
-        let bc2 = T::from_f64(plan.bias_correction2);
-        let eps = T::from_f64(c.eps);
-        let [z, v, ..] = piece.dense;
-        let zv = z.iter_mut().zip(v.iter_mut());
-        for ((y, &g), (z, v)) in piece.params.iter_mut().zip(piece.grads).zip(zv) {
-            if fresh {
-                *z = *y;
-            }
-            *v = beta2 * if fresh { T::ZERO } else { *v } + w2 * g * g;
-            let g = g / ((*v / bc2).sqrt() + eps) + wd * *y;
-            averaged_step(y, z, g, ckp1, c_end, a, lr);
-        }
+        let betas = (c.beta1, c.beta2, c.eps);
+        adam_pass(plan, fresh, piece, betas, c.weight_decay);
     }
 
     fn reset(&mut self) {
@@ -413,6 +442,182 @@ impl UpdateRule for ScheduleFreeAdamW {
 
     fn progress(&self) -> Progress {
         self.averaging.progress()
+    }
+}
+
+/// Hyperparameters of [`ScheduleFreeRAdam`], with `RAdamScheduleFree`'s
+/// names and defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScheduleFreeRAdamConfig {
+    /// Learning rate, `>= 0` (default 0.0025).
+    pub lr: f64,
+    /// `β1`, the interpolation between `z` and `x`, in `(0, 1)` (default 0.9).
+    pub beta1: f64,
+    /// `β2`, the decay of the second moment, in `[0, 1)` (default 0.999).
+    pub beta2: f64,
+    /// Added to the denominator, `> 0` (default 1e-8).
+    pub eps: f64,
+    /// Weight decay at `y`, `>= 0` (default 0).
+    pub weight_decay: f64,
+    /// Polynomial weighting of the average, `(k+1)^r` (default 0).
+    pub r: f64,
+    /// Exponent of `lr_max` in the averaging weight, `>= 0` (default 2).
+    pub weight_lr_power: f64,
+    /// While RAdam's variance is not yet tractable (`ρ_t <= 4`), take no
+    /// step at all instead of an unnormalised SGD step (default true).
+    pub silent_sgd_phase: bool,
+}
+
+impl Default for ScheduleFreeRAdamConfig {
+    fn default() -> Self {
+        Self {
+            lr: 0.0025,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            r: 0.0,
+            weight_lr_power: 2.0,
+            silent_sgd_phase: true,
+        }
+    }
+}
+
+/// Schedule-Free RAdam: Schedule-Free AdamW whose lr is RAdam's rectified
+/// one, and which needs no warmup.
+///
+/// Reference: `schedulefree.RAdamScheduleFree` 1.4.1. With
+/// `ρ∞ = 2/(1 - β2) - 1` and `ρ_t = ρ∞ - 2 t β2^t / (1 - β2^t)` at step
+/// `t = k + 1`, the step's lr is `lr · rect` with
+///
+/// ```text
+/// rect = sqrt((ρ_t - 4)(ρ_t - 2) ρ∞ / ((ρ∞ - 4)(ρ∞ - 2) ρ_t))   if ρ_t > 4
+///      = 0 with silent_sgd_phase, else 1                       otherwise
+/// ```
+///
+/// and the gradient is normalised by `√(v / (1 - β2^t)) + ε` only when
+/// `ρ_t > 4`; the rest is Schedule-Free AdamW's step (see the module docs).
+/// In the silent phase (the first 4 steps at `β2 = 0.999`, where
+/// `ρ_4 ≈ 3.997`) `v` accumulates
+/// but the weights do not move: every weight of the average is 0 then.
+///
+/// State per parameter: `z` and `v`.
+///
+/// # Examples
+///
+/// ```
+/// use freestep::{Optimizer, ScheduleFreeRAdam, ScheduleFreeRAdamConfig};
+///
+/// let rule = ScheduleFreeRAdam::new(ScheduleFreeRAdamConfig::default());
+/// let mut opt = Optimizer::<f64, _>::new(rule, 1).unwrap();
+/// let mut y = [1.0];
+/// let mut state = [0.0; ScheduleFreeRAdam::state_len(1)];
+/// for _ in 0..4 {
+///     opt.step(&mut y, &[0.5], &mut state).unwrap();
+/// }
+/// // The silent phase: nothing has moved yet.
+/// assert_eq!(y, [1.0]);
+/// opt.step(&mut y, &[0.5], &mut state).unwrap();
+/// assert!(y[0] < 1.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScheduleFreeRAdam {
+    /// The hyperparameters; may be changed between steps.
+    pub config: ScheduleFreeRAdamConfig,
+    /// The averaging state.
+    pub averaging: Averaging,
+}
+
+impl ScheduleFreeRAdam {
+    /// A rule with the given hyperparameters.
+    pub const fn new(config: ScheduleFreeRAdamConfig) -> Self {
+        Self {
+            config,
+            averaging: Averaging::START,
+        }
+    }
+
+    /// State values for `n` parameters.
+    pub const fn state_len(n: usize) -> usize {
+        2 * n
+    }
+
+    /// `(rect, ρ_t > 4, 1 - β2^t)` of step `t`.
+    fn rectification(&self, t: f64) -> (f64, bool, f64) {
+        let c = &self.config;
+        let beta2_t = powf(c.beta2, t);
+        let bias_correction2 = 1.0 - beta2_t;
+        let rho_inf = 2.0 / (1.0 - c.beta2) - 1.0;
+        let rho_t = rho_inf - 2.0 * t * beta2_t / bias_correction2;
+        if rho_t > 4.0 {
+            let ratio = (rho_t - 4.0) * (rho_t - 2.0) * rho_inf
+                / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t);
+            (powf(ratio, 0.5), true, bias_correction2)
+        } else {
+            let rect = if c.silent_sgd_phase { 0.0 } else { 1.0 };
+            (rect, false, bias_correction2)
+        }
+    }
+}
+
+impl UpdateRule for ScheduleFreeRAdam {
+    type Plan = ScheduleFreePlan;
+
+    fn validate(&self) -> Result<(), Error> {
+        let c = &self.config;
+        check_schedule(c.lr, c.weight_decay, c.r, c.weight_lr_power)?;
+        check_adam(c.beta1, c.beta2, c.eps)
+    }
+
+    fn dense(&self) -> usize {
+        2
+    }
+
+    fn ready(&self) -> Result<(), Error> {
+        match self.averaging.train_mode {
+            true => Ok(()),
+            false => Err(Error::EvalMode),
+        }
+    }
+
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
+        let c = &self.config;
+        let (rect, normalise, bias_correction2) = self.rectification(self.averaging.k as f64 + 1.0);
+        let (lr, ckp1) = self
+            .averaging
+            .advance_at(c.lr * rect, c.r, c.weight_lr_power);
+        ScheduleFreePlan {
+            lr,
+            ckp1,
+            // 0 marks a step without normalisation.
+            bias_correction2: if normalise { bias_correction2 } else { 0.0 },
+        }
+    }
+
+    fn update_piece<T: Float>(&self, plan: &ScheduleFreePlan, fresh: bool, piece: PieceMut<'_, T>) {
+        let c = &self.config;
+        let betas = (c.beta1, c.beta2, c.eps);
+        adam_pass(plan, fresh, piece, betas, c.weight_decay);
+    }
+
+    fn reset(&mut self) {
+        self.averaging = Averaging::START;
+    }
+
+    fn progress(&self) -> Progress {
+        self.averaging.progress()
+    }
+}
+
+impl ScheduleFree for ScheduleFreeRAdam {
+    fn beta(&self) -> f64 {
+        self.config.beta1
+    }
+    fn averaging(&self) -> &Averaging {
+        &self.averaging
+    }
+    fn averaging_mut(&mut self) -> &mut Averaging {
+        &mut self.averaging
     }
 }
 

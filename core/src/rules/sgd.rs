@@ -133,7 +133,7 @@ impl UpdateRule for Sgd {
         Self::state_len(1, self.config.momentum != 0.0)
     }
 
-    fn finish(&mut self, _sums: &[f64; MAX_SUMS]) -> SgdPlan {
+    fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> SgdPlan {
         self.k += 1;
         SgdPlan { lr: self.config.lr }
     }

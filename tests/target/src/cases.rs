@@ -10,8 +10,9 @@ use freestep::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
     DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy,
+    ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
     SgdConfig, UpdateRule,
 };
 
@@ -22,6 +23,7 @@ pub enum Rule {
     Adam(AdamConfig),
     ScheduleFreeSgd(ScheduleFreeSgdConfig),
     ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
+    ScheduleFreeRAdam(ScheduleFreeRAdamConfig),
     Prodigy(ProdigyConfig),
     Adagrad(AdagradConfig),
     Rmsprop(RmspropConfig),
@@ -33,11 +35,13 @@ pub enum Rule {
     DAdaptAdagrad(DAdaptAdagradConfig),
     DAdaptAdan(DAdaptAdanConfig),
     MirrorMadgrad(MirrorMadgradConfig),
+    Momo(MomoConfig),
+    MomoAdam(MomoAdamConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 16] = [
+pub const RULE_NAMES: [&str; 19] = [
     "sgd",
     "adam",
     "adamw",
@@ -54,6 +58,9 @@ pub const RULE_NAMES: [&str; 16] = [
     "dadapt-adagrad",
     "dadapt-adan",
     "mirror-madgrad",
+    "momo",
+    "momo-adam",
+    "radam-schedulefree",
 ];
 
 impl Rule {
@@ -76,6 +83,9 @@ impl Rule {
             Rule::DAdaptAdagrad(_) => 13,
             Rule::DAdaptAdan(_) => 14,
             Rule::MirrorMadgrad(_) => 15,
+            Rule::Momo(_) => 16,
+            Rule::MomoAdam(_) => 17,
+            Rule::ScheduleFreeRAdam(_) => 18,
         }
     }
 
@@ -86,6 +96,7 @@ impl Rule {
             Rule::Adam(c) => job.run(Adam::new(c)),
             Rule::ScheduleFreeSgd(c) => job.run(ScheduleFreeSgd::new(c)),
             Rule::ScheduleFreeAdamW(c) => job.run(ScheduleFreeAdamW::new(c)),
+            Rule::ScheduleFreeRAdam(c) => job.run(ScheduleFreeRAdam::new(c)),
             Rule::Prodigy(c) => job.run(Prodigy::new(c)),
             Rule::Adagrad(c) => job.run(Adagrad::new(c)),
             Rule::Rmsprop(c) => job.run(Rmsprop::new(c)),
@@ -97,6 +108,8 @@ impl Rule {
             Rule::DAdaptAdagrad(c) => job.run(DAdaptAdagrad::new(c)),
             Rule::DAdaptAdan(c) => job.run(DAdaptAdan::new(c)),
             Rule::MirrorMadgrad(c) => job.run(MirrorMadgrad::new(c)),
+            Rule::Momo(c) => job.run(Momo::new(c)),
+            Rule::MomoAdam(c) => job.run(MomoAdam::new(c)),
         }
     }
 }
@@ -177,7 +190,24 @@ impl Weights for DAdaptAdan {
 impl Weights for MirrorMadgrad {
     lr_access!();
 }
+impl Weights for Momo {
+    lr_access!();
+}
+impl Weights for MomoAdam {
+    lr_access!();
+}
 impl Weights for ScheduleFreeSgd {
+    lr_access!();
+    fn eval_weights<T: Float>(
+        opt: &Optimizer<T, Self>,
+        params: &[T],
+        state: &[T],
+        out: &mut [T],
+    ) -> Result<bool, Error> {
+        averaged(opt, params, state, out)
+    }
+}
+impl Weights for ScheduleFreeRAdam {
     lr_access!();
     fn eval_weights<T: Float>(
         opt: &Optimizer<T, Self>,
@@ -247,7 +277,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 34] = [
+pub const CASES: [Case; 40] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -343,6 +373,38 @@ pub const CASES: [Case; 34] = [
             weight_lr_power: 2.0,
         }),
         groups: &[],
+        schedule: None,
+    },
+    Case {
+        // RAdam's rectification keeps the lr small for hundreds of steps at
+        // beta2 = 0.999; 0.99 lets it descend within the check's steps.
+        name: "radam-schedulefree",
+        rule: Rule::ScheduleFreeRAdam(ScheduleFreeRAdamConfig {
+            lr: 0.2,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            r: 0.0,
+            weight_lr_power: 2.0,
+            silent_sgd_phase: true,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "radam-schedulefree-sgd-phase-groups",
+        rule: Rule::ScheduleFreeRAdam(ScheduleFreeRAdamConfig {
+            lr: 0.05,
+            beta1: 0.95,
+            beta2: 0.99,
+            eps: 1e-6,
+            weight_decay: 0.01,
+            r: 1.0,
+            weight_lr_power: 1.0,
+            silent_sgd_phase: false,
+        }),
+        groups: &TWO_GROUPS,
         schedule: None,
     },
     Case {
@@ -743,6 +805,62 @@ pub const CASES: [Case; 34] = [
             weight_decay: 0.01,
             eps: 1e-6,
             decouple_decay: true,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "momo",
+        rule: Rule::Momo(MomoConfig {
+            lr: 1.0,
+            weight_decay: 0.0,
+            beta: 0.9,
+            lb: 0.0,
+            bias_correction: false,
+            use_fstar: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "momo-bias-correction-fstar-decay-groups",
+        rule: Rule::Momo(MomoConfig {
+            lr: 0.5,
+            weight_decay: 1e-3,
+            beta: 0.8,
+            lb: -1.0,
+            bias_correction: true,
+            use_fstar: true,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "momo-adam",
+        rule: Rule::MomoAdam(MomoAdamConfig {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            lb: 0.0,
+            divide: true,
+            use_fstar: false,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "momo-adam-decay-no-divide-fstar-groups",
+        rule: Rule::MomoAdam(MomoAdamConfig {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 1e-3,
+            lb: 0.0,
+            divide: false,
+            use_fstar: true,
         }),
         groups: &TWO_GROUPS,
         schedule: None,

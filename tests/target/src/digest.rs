@@ -98,9 +98,12 @@ impl<O: Observer> Job for Trajectory<'_, O> {
         for step in 0..STEPS {
             self.case.apply_schedule(&mut opt, base, step, STEPS)?;
             problem.gradient(step, &params, &mut grads);
+            // The loss for the rules that read one (others ignore it): the
+            // quadratic part; these checks compare bits, not descent.
+            let loss = problem.quadratic_value(&params);
             match self.mode {
-                Mode::OneCall => opt.step(&mut params, &grads, state)?,
-                Mode::Phased => phased_step(&mut opt, &mut params, &grads, state)?,
+                Mode::OneCall => opt.step_with_loss(&mut params, &grads, loss, state)?,
+                Mode::Phased => phased_step(&mut opt, (&mut params, &grads, loss), state)?,
             }
             let has_eval = R::eval_weights(&opt, &params, state, &mut grads)?;
             self.observer
@@ -115,8 +118,7 @@ impl<O: Observer> Job for Trajectory<'_, O> {
 #[inline(never)]
 fn phased_step<R: Weights>(
     opt: &mut Optimizer<f32, R>,
-    params: &mut [f32],
-    grads: &[f32],
+    (params, grads, loss): (&mut [f32], &[f32], f64),
     state: &mut [f32],
 ) -> Result<(), Error> {
     let (s0, s1) = (opt.state_range(0, TILE)?, opt.state_range(TILE, N)?);
@@ -126,7 +128,7 @@ fn phased_step<R: Weights>(
     let st0 = st0.get_mut(s0).ok_or(Error::StateLength)?;
     let a = opt.partial(0, p0, g0, st0)?;
     let b = opt.partial(TILE, p1, g1, st1)?;
-    opt.finish(&b.combine(&a))?;
+    opt.finish_with_loss(&b.combine(&a), loss)?;
     opt.update(TILE, p1, g1, st1)?;
     opt.update(0, p0, g0, st0)
 }

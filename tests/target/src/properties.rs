@@ -73,7 +73,9 @@ impl Job for Descends<'_> {
                 .map_err(failed)?;
             // A step number past the special ones: plain gradients.
             problem.gradient(usize::MAX, &params, &mut grads);
-            opt.step(&mut params, &grads, state).map_err(failed)?;
+            let loss = problem.quadratic_value(&params);
+            opt.step_with_loss(&mut params, &grads, loss, state)
+                .map_err(failed)?;
         }
         // The gradients are spent: their buffer takes the eval weights.
         let judged = match R::eval_weights(&opt, &params, state, &mut grads).map_err(failed)? {
@@ -111,13 +113,15 @@ impl Job for Refusals<'_> {
             .ok_or(Failure::new("state buffer too small"))?;
         for step in 0..3 {
             problem.gradient(step, &params, &mut grads);
-            opt.step(&mut params, &grads, state).map_err(failed)?;
+            let loss = problem.quadratic_value(&params);
+            opt.step_with_loss(&mut params, &grads, loss, state)
+                .map_err(failed)?;
         }
         let before = snapshot(&opt, &params, state);
         problem.gradient(3, &params, &mut grads);
 
         grads[N - 1] = f32::NAN;
-        let r = opt.step(&mut params, &grads, state);
+        let r = opt.step_with_loss(&mut params, &grads, 1.0, state);
         check(
             &opt,
             &params,
@@ -129,7 +133,7 @@ impl Job for Refusals<'_> {
         )?;
         problem.gradient(3, &params, &mut grads);
         grads[0] = f32::INFINITY;
-        let r = opt.step(&mut params, &grads, state);
+        let r = opt.step_with_loss(&mut params, &grads, 1.0, state);
         check(
             &opt,
             &params,
@@ -140,7 +144,17 @@ impl Job for Refusals<'_> {
             "Inf not refused",
         )?;
         problem.gradient(3, &params, &mut grads);
-        let r = opt.step(&mut params, &grads[..N - 1], state);
+        let r = opt.step_with_loss(&mut params, &grads, f64::NAN, state);
+        check(
+            &opt,
+            &params,
+            state,
+            before,
+            r,
+            Error::NonFiniteLoss,
+            "NaN loss not refused",
+        )?;
+        let r = opt.step_with_loss(&mut params, &grads[..N - 1], 1.0, state);
         check(
             &opt,
             &params,
@@ -151,7 +165,7 @@ impl Job for Refusals<'_> {
             "short gradient not refused",
         )?;
         if let Some(short) = len.checked_sub(1) {
-            let r = opt.step(&mut params, &grads, &mut state[..short]);
+            let r = opt.step_with_loss(&mut params, &grads, 1.0, &mut state[..short]);
             check(
                 &opt,
                 &params,
@@ -163,7 +177,8 @@ impl Job for Refusals<'_> {
             )?;
         }
         // After all that, the good step is still taken.
-        opt.step(&mut params, &grads, state).map_err(failed)?;
+        opt.step_with_loss(&mut params, &grads, 1.0, state)
+            .map_err(failed)?;
         match snapshot(&opt, &params, state) != before {
             true => Ok(()),
             false => Err(Failure::new("the good step after refusals did nothing")),

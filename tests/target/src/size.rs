@@ -25,15 +25,16 @@ use freestep::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
     DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad, MirrorMadgradConfig,
-    Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
+    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeRAdam,
+    ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 19] = [
+pub const RULES: [&str; 22] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -53,6 +54,9 @@ pub const RULES: [&str; 19] = [
     "dadapt-adagrad",
     "dadapt-adan",
     "mirror-madgrad",
+    "momo",
+    "momo-adam",
+    "radam-schedulefree",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -122,6 +126,7 @@ fn steps<R: UpdateRule>(
 
 /// One `step` call in a frame of its own, below the measuring frame: what a
 /// caller's `opt.step(...)` needs, whatever the compiler inlines into it.
+/// The step carries a loss, which only the rules that read it (MoMo) use.
 #[inline(never)]
 fn one_step<R: UpdateRule>(
     opt: &mut Optimizer<f32, R>,
@@ -129,7 +134,7 @@ fn one_step<R: UpdateRule>(
     grads: &[f32],
     state: &mut [f32],
 ) -> Result<(), freestep::Error> {
-    opt.step(params, grads, state)
+    opt.step_with_loss(params, grads, 1.0, state)
 }
 
 /// Stack painting on bare metal; nothing on a host.
@@ -268,6 +273,21 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         18 => steps(
             MirrorMadgrad::new(MirrorMadgradConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        19 => steps(Momo::new(MomoConfig::default()), n, count, bufs, measure),
+        20 => steps(
+            MomoAdam::new(MomoAdamConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        21 => steps(
+            ScheduleFreeRAdam::new(ScheduleFreeRAdamConfig::default()),
             n,
             count,
             bufs,

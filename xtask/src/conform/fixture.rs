@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::json::{self, Object};
 
 /// The optimizers whose fixtures are replayed; every other one is skipped.
-pub const IMPLEMENTED: [&str; 15] = [
+pub const IMPLEMENTED: [&str; 18] = [
     "torch-sgd",
     "torch-adam",
     "torch-adamw",
@@ -28,6 +28,9 @@ pub const IMPLEMENTED: [&str; 15] = [
     "sgd-schedulefree",
     "adamw-schedulefree",
     "prodigy",
+    "momo",
+    "momo-adam",
+    "radam-schedulefree",
 ];
 
 /// What to do with a fixture file.
@@ -55,6 +58,12 @@ pub struct Fixture {
     pub x0: Vec<f64>,
     /// Where the gradients come from.
     pub problem: Problem,
+    /// Open loop: the loss given with each step's gradient (MoMo), if the
+    /// fixture has them. Closed loop computes the loss at the parameters.
+    pub losses: Option<Vec<f64>>,
+    /// Mechanic: the base optimizer's class (`torch.optim.SGD`) and the
+    /// keyword arguments of `mechanize`.
+    pub mechanic: Option<(String, Object)>,
     /// The reference trajectory.
     pub expected: Expected,
     /// Schedule-Free: the reference called `eval()` then `train()` on the
@@ -134,7 +143,9 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
         return Err(format!("unknown kind {kind:?}"));
     }
     let optimizer = json::string(json::field(root, "optimizer", "")?, "optimizer")?;
-    if !IMPLEMENTED.contains(&optimizer) {
+    // Mechanic wraps a base optimizer, named in `base_optimizer`.
+    let mechanic = optimizer.starts_with("mechanic-");
+    if !IMPLEMENTED.contains(&optimizer) && !mechanic {
         return Ok(Loaded::Skip(format!(
             "optimizer `{optimizer}` is not implemented in freestep"
         )));
@@ -172,6 +183,21 @@ fn parse(root: &Object, kind: &str, optimizer: &str) -> Result<Fixture, String> 
             "grads",
         )?),
     };
+    let losses = match (kind, json::optional(root, "losses")) {
+        ("open_loop", Some(v)) if !v.is_null() => Some(json::vector(v, steps, "losses")?),
+        _ => None,
+    };
+    let mechanic = match json::optional(root, "base_optimizer") {
+        Some(base) if !base.is_null() => {
+            let base = json::string(base, "base_optimizer")?.to_string();
+            let kwargs = match json::optional(root, "mechanize_kwargs") {
+                Some(v) if !v.is_null() => json::object(v, "mechanize_kwargs")?.clone(),
+                _ => Object::new(),
+            };
+            Some((base, kwargs))
+        }
+        _ => None,
+    };
     let protocol = json::object(json::field(root, "protocol", "")?, "protocol")?;
     let flag = |key: &str| match json::optional(protocol, key) {
         Some(v) => json::boolean(v, &format!("protocol.{key}")),
@@ -192,6 +218,8 @@ fn parse(root: &Object, kind: &str, optimizer: &str) -> Result<Fixture, String> 
         tensors,
         x0,
         problem,
+        losses,
+        mechanic,
         expected: expected(json::field(root, "expected", "")?, steps, dim)?,
         eval_train_each_step: flag("eval_train_each_step")?,
         train_before_first_step: flag("schedule_free_train_called_before_first_step")?,
@@ -297,6 +325,15 @@ fn scalar_rows(v: &Value, steps: usize) -> Result<Vec<Scalars>, String> {
         let what = format!("expected.scalars[{t}]");
         let mut scalars = Scalars::new();
         for (key, value) in json::object(row, &what)? {
+            // A vector (Mechanic's per-beta `s`) becomes `key[i]` scalars.
+            if let Value::Array(items) = value {
+                for (i, item) in items.iter().enumerate() {
+                    let name = format!("{key}[{i}]");
+                    let v = json::number(item, &format!("{what}.{name}"))?;
+                    scalars.push((name, Some(v)));
+                }
+                continue;
+            }
             let value = match value.is_null() {
                 true => None,
                 false => Some(json::number(value, &format!("{what}.{key}"))?),

@@ -113,6 +113,10 @@ use rules::Rule;
 /// The f64 bar: SCHEMA.md's "about 1e-9 normwise per step".
 const F64_TOLERANCE: f64 = 1e-9;
 
+/// The f64 bar of Mechanic on the closed loop, whose reference amplifies a
+/// relative perturbation of 1e-12 to about 1e-7 (SCHEMA.md).
+const F64_MECHANIC_CLOSED_LOOP: f64 = 1e-5;
+
 /// The smallest f32 tolerance: about a thousand f32 roundings.
 const F32_FLOOR: f64 = 1e-4;
 
@@ -298,10 +302,16 @@ fn check_protocol(fixture: &Fixture, rule: Rule) -> Result<Rule, String> {
     Ok(rule)
 }
 
-/// The f64 replay, held to [`F64_TOLERANCE`] at every step.
+/// The f64 replay, held to [`F64_TOLERANCE`] at every step (Mechanic's
+/// closed loop to [`F64_MECHANIC_CLOSED_LOOP`]).
 fn check_f64(fixture: &Fixture, rule: Rule) -> Outcome {
     let replayed = replay::trajectory::<f64>(fixture, rule, Storage::Native);
-    replayed.judge(&vec![F64_TOLERANCE; fixture.steps()])
+    let closed = matches!(fixture.problem, fixture::Problem::ClosedLoop(_));
+    let tolerance = match rule {
+        Rule::Mechanic(..) if closed => F64_MECHANIC_CLOSED_LOOP,
+        _ => F64_TOLERANCE,
+    };
+    replayed.judge(&vec![tolerance; fixture.steps()])
 }
 
 /// The f32 replay, held to the tolerances the f32-storage shadow allows.

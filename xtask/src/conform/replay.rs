@@ -1,15 +1,16 @@
 //! Replaying a fixture with freestep at element type `T` and measuring how
 //! far it strays from the reference, step by step.
 
+use freestep::mechanic::{Mechanic, Mechanized};
 use freestep::rules::schedule_free::Averaging;
 use freestep::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Error, Float,
-    Group, Madgrad, MirrorMadgrad, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd,
-    Sgd,
+    Group, Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    ScheduleFreeRAdam, ScheduleFreeSgd, Sgd,
 };
 
 use super::fixture::{Fixture, Logistic, Problem};
-use super::rules::Rule;
+use super::rules::{MechanicBase, Rule, MECHANIC_SCALARS};
 
 /// How a replay ended.
 #[derive(Debug)]
@@ -103,6 +104,7 @@ enum Driver<T: Float> {
     Adam(Optimizer<T, Adam>),
     ScheduleFreeSgd(Optimizer<T, ScheduleFreeSgd>),
     ScheduleFreeAdamW(Optimizer<T, ScheduleFreeAdamW>),
+    ScheduleFreeRAdam(Optimizer<T, ScheduleFreeRAdam>),
     Prodigy(Optimizer<T, Prodigy>),
     Adagrad(Optimizer<T, Adagrad>),
     Rmsprop(Optimizer<T, Rmsprop>),
@@ -113,6 +115,12 @@ enum Driver<T: Float> {
     DAdaptLion(Optimizer<T, DAdaptLion>),
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
+    Momo(Optimizer<T, Momo>),
+    MomoAdam(Optimizer<T, MomoAdam>),
+    MechanicSgd(Mechanized<T, Sgd>),
+    MechanicAdam(Mechanized<T, Adam>),
+    MechanicAdagrad(Mechanized<T, Adagrad>),
+    MechanicRmsprop(Mechanized<T, Rmsprop>),
 }
 
 impl<T: Float> Driver<T> {
@@ -125,6 +133,11 @@ impl<T: Float> Driver<T> {
             }
             Rule::ScheduleFreeAdamW(c) => Self::ScheduleFreeAdamW(Optimizer::with_groups(
                 ScheduleFreeAdamW::new(c),
+                n,
+                groups,
+            )?),
+            Rule::ScheduleFreeRAdam(c) => Self::ScheduleFreeRAdam(Optimizer::with_groups(
+                ScheduleFreeRAdam::new(c),
                 n,
                 groups,
             )?),
@@ -150,6 +163,24 @@ impl<T: Float> Driver<T> {
             Rule::DAdaptAdan(c) => {
                 Self::DAdaptAdan(Optimizer::with_groups(DAdaptAdan::new(c), n, groups)?)
             }
+            Rule::Momo(c) => Self::Momo(Optimizer::with_groups(Momo::new(c), n, groups)?),
+            Rule::MomoAdam(c) => {
+                Self::MomoAdam(Optimizer::with_groups(MomoAdam::new(c), n, groups)?)
+            }
+            Rule::Mechanic(m, base) => match base {
+                MechanicBase::Sgd(c) => {
+                    Self::MechanicSgd(Mechanized::new(Sgd::new(c), n, groups, m)?)
+                }
+                MechanicBase::Adam(c) => {
+                    Self::MechanicAdam(Mechanized::new(Adam::new(c), n, groups, m)?)
+                }
+                MechanicBase::Adagrad(c) => {
+                    Self::MechanicAdagrad(Mechanized::new(Adagrad::new(c), n, groups, m)?)
+                }
+                MechanicBase::Rmsprop(c) => {
+                    Self::MechanicRmsprop(Mechanized::new(Rmsprop::new(c), n, groups, m)?)
+                }
+            },
         })
     }
 
@@ -159,6 +190,7 @@ impl<T: Float> Driver<T> {
             Self::Adam(o) => o.state_len(),
             Self::ScheduleFreeSgd(o) => o.state_len(),
             Self::ScheduleFreeAdamW(o) => o.state_len(),
+            Self::ScheduleFreeRAdam(o) => o.state_len(),
             Self::Prodigy(o) => o.state_len(),
             Self::Adagrad(o) => o.state_len(),
             Self::Rmsprop(o) => o.state_len(),
@@ -169,15 +201,37 @@ impl<T: Float> Driver<T> {
             Self::DAdaptLion(o) => o.state_len(),
             Self::DAdaptAdagrad(o) => o.state_len(),
             Self::DAdaptAdan(o) => o.state_len(),
+            Self::Momo(o) => o.state_len(),
+            Self::MomoAdam(o) => o.state_len(),
+            Self::MechanicSgd(o) => o.state_len(),
+            Self::MechanicAdam(o) => o.state_len(),
+            Self::MechanicAdagrad(o) => o.state_len(),
+            Self::MechanicRmsprop(o) => o.state_len(),
         }
     }
 
-    fn step(&mut self, params: &mut [T], grads: &[T], state: &mut [T]) -> Result<(), Error> {
+    /// One step; the loss goes to the rules that read it (a missing one
+    /// makes them refuse the step).
+    fn step(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        loss: Option<f64>,
+        state: &mut [T],
+    ) -> Result<(), Error> {
+        let with_loss = |l: Option<f64>| l.ok_or(Error::MissingLoss);
         match self {
+            Self::Momo(o) => o.step_with_loss(params, grads, with_loss(loss)?, state),
+            Self::MomoAdam(o) => o.step_with_loss(params, grads, with_loss(loss)?, state),
+            Self::MechanicSgd(o) => o.step(params, grads, state),
+            Self::MechanicAdam(o) => o.step(params, grads, state),
+            Self::MechanicAdagrad(o) => o.step(params, grads, state),
+            Self::MechanicRmsprop(o) => o.step(params, grads, state),
             Self::Sgd(o) => o.step(params, grads, state),
             Self::Adam(o) => o.step(params, grads, state),
             Self::ScheduleFreeSgd(o) => o.step(params, grads, state),
             Self::ScheduleFreeAdamW(o) => o.step(params, grads, state),
+            Self::ScheduleFreeRAdam(o) => o.step(params, grads, state),
             Self::Prodigy(o) => o.step(params, grads, state),
             Self::Adagrad(o) => o.step(params, grads, state),
             Self::Rmsprop(o) => o.step(params, grads, state),
@@ -196,6 +250,7 @@ impl<T: Float> Driver<T> {
         match self {
             Self::ScheduleFreeSgd(o) => Some(o.eval_params(params, state, out)),
             Self::ScheduleFreeAdamW(o) => Some(o.eval_params(params, state, out)),
+            Self::ScheduleFreeRAdam(o) => Some(o.eval_params(params, state, out)),
             _ => None,
         }
     }
@@ -207,12 +262,14 @@ impl<T: Float> Driver<T> {
         match self {
             Self::ScheduleFreeSgd(o) => o.eval(params, state)?,
             Self::ScheduleFreeAdamW(o) => o.eval(params, state)?,
+            Self::ScheduleFreeRAdam(o) => o.eval(params, state)?,
             _ => {}
         }
         let x = widen(params);
         match self {
             Self::ScheduleFreeSgd(o) => o.train(params, state)?,
             Self::ScheduleFreeAdamW(o) => o.train(params, state)?,
+            Self::ScheduleFreeRAdam(o) => o.train(params, state)?,
             _ => {}
         }
         Ok(x)
@@ -269,6 +326,19 @@ impl<T: Float> Driver<T> {
             }
             Self::ScheduleFreeSgd(o) => averaging_scalars(&o.rule().averaging),
             Self::ScheduleFreeAdamW(o) => averaging_scalars(&o.rule().averaging),
+            Self::ScheduleFreeRAdam(o) => averaging_scalars(&o.rule().averaging),
+            Self::Momo(o) => {
+                let r = o.rule();
+                momo_scalars(r.lb(), r.loss_avg(), r.k())
+            }
+            Self::MechanicSgd(o) => mechanic_scalars(o.tuner()),
+            Self::MechanicAdam(o) => mechanic_scalars(o.tuner()),
+            Self::MechanicAdagrad(o) => mechanic_scalars(o.tuner()),
+            Self::MechanicRmsprop(o) => mechanic_scalars(o.tuner()),
+            Self::MomoAdam(o) => {
+                let r = o.rule();
+                momo_scalars(r.lb(), r.loss_avg(), r.k())
+            }
             Self::Prodigy(o) => {
                 let p = o.rule();
                 vec![
@@ -290,6 +360,26 @@ fn averaging_scalars(a: &Averaging) -> Vec<(&'static str, Option<f64>)> {
         ("scheduled_lr", Some(a.scheduled_lr)),
         ("lr_max", Some(a.lr_max)),
         ("weight_sum", Some(a.weight_sum)),
+    ]
+}
+
+/// `s_sum`, `iter_count` and each `s[j]`, named as the runner expands the
+/// reference's `s` vector.
+fn mechanic_scalars(m: &Mechanic) -> Vec<(&'static str, Option<f64>)> {
+    let mut out = vec![
+        ("s_sum", Some(m.s_sum())),
+        ("iter_count", Some(m.iter_count() as f64)),
+    ];
+    let names = MECHANIC_SCALARS.iter().skip(2);
+    out.extend(names.zip(m.s()).map(|(name, &s)| (*name, Some(s))));
+    out
+}
+
+fn momo_scalars(lb: f64, loss_avg: f64, k: u64) -> Vec<(&'static str, Option<f64>)> {
+    vec![
+        ("lb", Some(lb)),
+        ("loss_avg", Some(loss_avg)),
+        ("number_steps", Some(k as f64)),
     ]
 }
 
@@ -323,7 +413,8 @@ pub fn trajectory<T: Float>(fixture: &Fixture, rule: Rule, storage: Storage) -> 
     for t in 0..fixture.steps() {
         let mut grads = gradient::<T>(fixture, t, &params);
         storage.apply(&mut grads);
-        if let Err(e) = driver.step(&mut params, &grads, &mut state) {
+        let loss = loss(fixture, t, &params);
+        if let Err(e) = driver.step(&mut params, &grads, loss, &mut state) {
             return Trajectory::refused(deviations, t + 1, e);
         }
         storage.apply(&mut params);
@@ -356,6 +447,15 @@ fn gradient<T: Float>(fixture: &Fixture, t: usize, params: &[T]) -> Vec<T> {
     match &fixture.problem {
         Problem::OpenLoop(rows) => rows.get(t).map(|r| narrow(r)).unwrap_or_default(),
         Problem::ClosedLoop(problem) => narrow(&logistic_gradient(problem, &widen(params))),
+    }
+}
+
+/// The loss before step `t + 1`: the given value (open loop, if the fixture
+/// has losses) or the logistic-regression loss at the current parameters.
+fn loss<T: Float>(fixture: &Fixture, t: usize, params: &[T]) -> Option<f64> {
+    match &fixture.problem {
+        Problem::OpenLoop(_) => fixture.losses.as_ref().and_then(|l| l.get(t).copied()),
+        Problem::ClosedLoop(problem) => Some(logistic_loss(problem, &widen(params))),
     }
 }
 
@@ -410,6 +510,22 @@ pub fn logistic_gradient(problem: &Logistic, params: &[f64]) -> Vec<f64> {
         *gb /= n;
     }
     grad
+}
+
+/// The loss of SCHEMA.md's logistic regression at `[w, b]`:
+/// `mean(max(z, 0) + log1p(exp(-|z|)) - y z) + l2/2 ||w||²`, in `f64`.
+pub fn logistic_loss(problem: &Logistic, params: &[f64]) -> f64 {
+    let features = params.len().saturating_sub(1);
+    let (w, b) = params.split_at(features);
+    let b = b.first().copied().unwrap_or(0.0);
+    let n = problem.labels.len() as f64;
+    let mut total = 0.0;
+    for (x, &y) in problem.features.iter().zip(&problem.labels) {
+        let z = x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() + b;
+        total += z.max(0.0) + (-z.abs()).exp().ln_1p() - y * z;
+    }
+    let penalty = 0.5 * problem.l2 * w.iter().map(|v| v * v).sum::<f64>();
+    total / n + penalty
 }
 
 /// The logistic function, without overflow for large `|z|`.

@@ -13,10 +13,12 @@
 
 use std::collections::BTreeSet;
 
+use freestep::mechanic::MAX_BETAS;
 use freestep::{
     AdagradConfig, AdamConfig, DAdaptAdagradConfig, DAdaptAdamConfig, DAdaptAdanConfig,
-    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MirrorMadgradConfig, ProdigyConfig,
-    RmspropConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SgdConfig,
+    DAdaptLionConfig, DAdaptSgdConfig, MadgradConfig, MechanicConfig, MirrorMadgradConfig,
+    MomoAdamConfig, MomoConfig, ProdigyConfig, RmspropConfig, ScheduleFreeAdamWConfig,
+    ScheduleFreeRAdamConfig, ScheduleFreeSgdConfig, SgdConfig,
 };
 use serde_json::Value;
 
@@ -34,6 +36,8 @@ pub enum Rule {
     ScheduleFreeSgd(ScheduleFreeSgdConfig),
     /// `schedulefree.AdamWScheduleFree`.
     ScheduleFreeAdamW(ScheduleFreeAdamWConfig),
+    /// `schedulefree.RAdamScheduleFree`.
+    ScheduleFreeRAdam(ScheduleFreeRAdamConfig),
     /// `prodigyopt.Prodigy`.
     Prodigy(ProdigyConfig),
     /// `torch.optim.Adagrad`.
@@ -54,12 +58,48 @@ pub enum Rule {
     DAdaptAdagrad(DAdaptAdagradConfig),
     /// `dadaptation.DAdaptAdan`.
     DAdaptAdan(DAdaptAdanConfig),
+    /// `momo.Momo`.
+    Momo(MomoConfig),
+    /// `momo.MomoAdam`.
+    MomoAdam(MomoAdamConfig),
+    /// `mechanic_pytorch.mechanize(Base)`: the tuner and its base rule.
+    Mechanic(MechanicConfig, MechanicBase),
 }
+
+/// The base optimizers a Mechanic fixture may wrap.
+#[derive(Clone, Copy, Debug)]
+pub enum MechanicBase {
+    /// `torch.optim.SGD`.
+    Sgd(SgdConfig),
+    /// `torch.optim.Adam` and `torch.optim.AdamW`.
+    Adam(AdamConfig),
+    /// `torch.optim.Adagrad`.
+    Adagrad(AdagradConfig),
+    /// `torch.optim.RMSprop`.
+    Rmsprop(RmspropConfig),
+}
+
+/// Mechanic's scalars: the scale, its per-beta parts `s[j]`, the count.
+pub const MECHANIC_SCALARS: [&str; 2 + MAX_BETAS] = [
+    "s_sum",
+    "iter_count",
+    "s[0]",
+    "s[1]",
+    "s[2]",
+    "s[3]",
+    "s[4]",
+    "s[5]",
+    "s[6]",
+    "s[7]",
+];
 
 impl Rule {
     /// True for the Schedule-Free rules, which have eval weights.
     pub fn is_schedule_free(&self) -> bool {
-        matches!(self, Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_))
+        matches!(
+            self,
+            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) | Rule::ScheduleFreeRAdam(_)
+        )
     }
 
     /// The scalar names the rule reports, as in `expected.scalars`.
@@ -71,10 +111,12 @@ impl Rule {
             Rule::DAdaptSgd(_) => &["d", "k", "numerator_weighted", "g0_norm"],
             Rule::DAdaptAdagrad(_) => &["d", "k", "gsq_weighted", "sksq_weighted", "skl1"],
             Rule::DAdaptAdan(_) => &["d", "k", "gsq_weighted"],
-            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) => {
+            Rule::ScheduleFreeSgd(_) | Rule::ScheduleFreeAdamW(_) | Rule::ScheduleFreeRAdam(_) => {
                 &["k", "scheduled_lr", "lr_max", "weight_sum"]
             }
             Rule::Prodigy(_) => &["d", "d_hat", "d_max", "d_numerator", "d_denom", "k"],
+            Rule::Momo(_) | Rule::MomoAdam(_) => &["lb", "loss_avg", "number_steps"],
+            Rule::Mechanic(..) => &MECHANIC_SCALARS,
         }
     }
 }
@@ -88,12 +130,18 @@ const MATH_FREE: [&str; 4] = ["foreach", "fused", "capturable", "differentiable"
 pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
     let mut r = Resolver::new(&fixture.hyperparameters, &fixture.param_group);
     r.math_free()?;
+    if fixture.optimizer.starts_with("mechanic-") {
+        let rule = mechanic(&mut r, fixture)?;
+        r.finish(&fixture.optimizer)?;
+        return Ok(rule);
+    }
     let rule = match fixture.optimizer.as_str() {
         "torch-sgd" => Rule::Sgd(sgd(&mut r)?),
         "torch-adam" => Rule::Adam(adam(&mut r, AdamConfig::default(), true)?),
         "torch-adamw" => Rule::Adam(adam(&mut r, AdamConfig::adamw(), false)?),
         "sgd-schedulefree" => Rule::ScheduleFreeSgd(schedule_free_sgd(&mut r)?),
         "adamw-schedulefree" => Rule::ScheduleFreeAdamW(schedule_free_adamw(&mut r)?),
+        "radam-schedulefree" => Rule::ScheduleFreeRAdam(schedule_free_radam(&mut r)?),
         "prodigy" => Rule::Prodigy(prodigy(&mut r)?),
         "torch-adagrad" => Rule::Adagrad(adagrad(&mut r)?),
         "torch-rmsprop" => Rule::Rmsprop(rmsprop(&mut r)?),
@@ -104,6 +152,8 @@ pub fn resolve(fixture: &Fixture) -> Result<Rule, String> {
         "dadapt-lion" => Rule::DAdaptLion(dadapt_lion(&mut r)?),
         "dadapt-adagrad" => Rule::DAdaptAdagrad(dadapt_adagrad(&mut r)?),
         "dadapt-adan" => Rule::DAdaptAdan(dadapt_adan(&mut r)?),
+        "momo" => Rule::Momo(momo(&mut r)?),
+        "momo-adam" => Rule::MomoAdam(momo_adam(&mut r)?),
         other => return Err(format!("no rule for optimizer `{other}`")),
     };
     r.finish(&fixture.optimizer)?;
@@ -241,6 +291,22 @@ fn schedule_free_adamw(r: &mut Resolver) -> Result<ScheduleFreeAdamWConfig, Stri
     })
 }
 
+fn schedule_free_radam(r: &mut Resolver) -> Result<ScheduleFreeRAdamConfig, String> {
+    let d = ScheduleFreeRAdamConfig::default();
+    schedule_free_counters(r)?;
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    Ok(ScheduleFreeRAdamConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        r: r.float("r", d.r)?,
+        weight_lr_power: r.float("weight_lr_power", d.weight_lr_power)?,
+        silent_sgd_phase: r.flag("silent_sgd_phase", d.silent_sgd_phase)?,
+    })
+}
+
 fn prodigy(r: &mut Resolver) -> Result<ProdigyConfig, String> {
     let d = ProdigyConfig::default();
     let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
@@ -307,6 +373,67 @@ fn dadapt_adam(r: &mut Resolver) -> Result<DAdaptAdamConfig, String> {
     d_adaptation_counters(r, config.d0, &["numerator_weighted"])?;
     r.counter("layer_scale", 1.0)?;
     Ok(config)
+}
+
+/// A Mechanic fixture: the base optimizer from `hyperparameters` and the
+/// group, the tuner from `mechanize_kwargs`.
+fn mechanic(r: &mut Resolver, fixture: &Fixture) -> Result<Rule, String> {
+    let Some((class, kwargs)) = &fixture.mechanic else {
+        return Err("a Mechanic fixture needs `base_optimizer`".into());
+    };
+    let base = match class.as_str() {
+        "torch.optim.SGD" => MechanicBase::Sgd(sgd(r)?),
+        "torch.optim.Adam" => MechanicBase::Adam(adam(r, AdamConfig::default(), true)?),
+        "torch.optim.AdamW" => MechanicBase::Adam(adam(r, AdamConfig::adamw(), false)?),
+        "torch.optim.Adagrad" => MechanicBase::Adagrad(adagrad(r)?),
+        "torch.optim.RMSprop" => MechanicBase::Rmsprop(rmsprop(r)?),
+        other => return Err(format!("Mechanic over `{other}` is not replayed")),
+    };
+    let empty = Object::new();
+    let mut m = Resolver::new(kwargs, &empty);
+    let d = MechanicConfig::default();
+    let (betas, n_betas) = m.float_list("betas", d.betas.get(..d.n_betas).unwrap_or(&[]))?;
+    let config = MechanicConfig {
+        s_decay: m.float("s_decay", d.s_decay)?,
+        betas,
+        n_betas,
+        s_init: m.float("s_init", d.s_init)?,
+        eps: m.float("eps", d.eps)?,
+        store_delta: m.flag("store_delta", d.store_delta)?,
+    };
+    // Only logs in the reference.
+    m.count("log_every", 0)?;
+    m.finish("mechanize")?;
+    Ok(Rule::Mechanic(config, base))
+}
+
+/// MoMo's constructor keeps `beta`, `lb`, `bias_correction` and
+/// `use_fstar` on the optimizer, not in the group.
+fn momo(r: &mut Resolver) -> Result<MomoConfig, String> {
+    let d = MomoConfig::default();
+    Ok(MomoConfig {
+        lr: r.float("lr", d.lr)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        beta: r.float("beta", d.beta)?,
+        lb: r.float("lb", d.lb)?,
+        bias_correction: r.flag("bias_correction", d.bias_correction)?,
+        use_fstar: r.flag("use_fstar", d.use_fstar)?,
+    })
+}
+
+fn momo_adam(r: &mut Resolver) -> Result<MomoAdamConfig, String> {
+    let d = MomoAdamConfig::default();
+    let (beta1, beta2) = r.betas((d.beta1, d.beta2))?;
+    Ok(MomoAdamConfig {
+        lr: r.float("lr", d.lr)?,
+        beta1,
+        beta2,
+        eps: r.float("eps", d.eps)?,
+        weight_decay: r.float("weight_decay", d.weight_decay)?,
+        lb: r.float("lb", d.lb)?,
+        divide: r.flag("divide", d.divide)?,
+        use_fstar: r.flag("use_fstar", d.use_fstar)?,
+    })
 }
 
 fn dadapt_sgd(r: &mut Resolver) -> Result<DAdaptSgdConfig, String> {
@@ -453,6 +580,31 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A list of up to [`MAX_BETAS`] numbers, in a fixed array.
+    fn float_list(
+        &mut self,
+        key: &str,
+        default: &[f64],
+    ) -> Result<([f64; MAX_BETAS], usize), String> {
+        let mut out = [0.0; MAX_BETAS];
+        let values: Vec<f64> = match self.value(key)? {
+            Some(v) => json::array(v, key)?
+                .iter()
+                .enumerate()
+                .map(|(i, x)| json::number(x, &format!("{key}[{i}]")))
+                .collect::<Result<_, _>>()?,
+            None => default.to_vec(),
+        };
+        if values.is_empty() || values.len() > MAX_BETAS {
+            return Err(format!(
+                "`{key}` has {} values; 1 to {MAX_BETAS} are supported",
+                values.len()
+            ));
+        }
+        out.iter_mut().zip(&values).for_each(|(o, v)| *o = *v);
+        Ok((out, values.len()))
+    }
+
     /// `betas`, a list `[β1, β2]`.
     fn betas(&mut self, default: (f64, f64)) -> Result<(f64, f64), String> {
         let Some(v) = self.value("betas")? else {
@@ -535,6 +687,8 @@ mod tests {
             tensors: vec![1],
             x0: vec![0.0],
             problem: Problem::OpenLoop(Vec::new()),
+            losses: None,
+            mechanic: None,
             expected: Expected {
                 params: Vec::new(),
                 eval_params: None,
