@@ -187,6 +187,26 @@ enum freestep_status
      * The loss given to the step is NaN or infinite; the step was refused.
      */
     FREESTEP_NON_FINITE_LOSS = 23,
+    /**
+     * A finite-sum sample index is not below the sample count, or, while a
+     * snapshot or table is filled in order, not the next index.
+     */
+    FREESTEP_SAMPLE_INDEX = 24,
+    /**
+     * A finite-sum state array (the table) does not have the length
+     * `freestep_finite_sum_state_len` gives.
+     */
+    FREESTEP_BAD_TABLE_LENGTH = 25,
+    /**
+     * The table form does not fit: a linear table for Point-SAGA, or an
+     * unknown form.
+     */
+    FREESTEP_WRONG_TABLE_FORM = 26,
+    /**
+     * A finite-sum method cannot step yet: SVRG's snapshot or Finito's
+     * table is not complete.
+     */
+    FREESTEP_NOT_READY = 27,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -355,6 +375,98 @@ enum freestep_schedule_kind
 typedef enum freestep_schedule_kind freestep_schedule_kind;
 #else
 typedef uint32_t freestep_schedule_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A finite-sum method.
+ */
+enum freestep_finite_sum_method
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * SAGA (Defazio, Bach, Lacoste-Julien 2014), elastic net by prox.
+     */
+    FREESTEP_SAGA = 0,
+    /**
+     * SAG (Schmidt, Le Roux, Bach 2017); `l1` must be 0.
+     */
+    FREESTEP_SAG = 1,
+    /**
+     * SVRG (Johnson, Zhang 2013), elastic net by prox.
+     */
+    FREESTEP_SVRG = 2,
+    /**
+     * Finito (Defazio, Caetano, Domke 2014); `l1` must be 0.
+     */
+    FREESTEP_FINITO = 3,
+    /**
+     * Point-SAGA (Defazio 2016); dense table, `l1` must be 0.
+     */
+    FREESTEP_POINT_SAGA = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum freestep_finite_sum_method freestep_finite_sum_method;
+#else
+typedef uint32_t freestep_finite_sum_method;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How the table stores each sample's loss gradient.
+ */
+enum freestep_table_form
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * `d` values per sample.
+     */
+    FREESTEP_TABLE_DENSE = 0,
+    /**
+     * One value per sample, for linear models: the gradient is
+     * `scalar * row`.
+     */
+    FREESTEP_TABLE_LINEAR = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum freestep_table_form freestep_table_form;
+#else
+typedef uint32_t freestep_table_form;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The loss of a linear model (Point-SAGA's prox, Lipschitz estimates).
+ */
+enum freestep_loss
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * `(t - y)^2 / 2`.
+     */
+    FREESTEP_LOSS_SQUARED = 0,
+    /**
+     * `log(1 + exp(-y t))`, `y = ±1`.
+     */
+    FREESTEP_LOSS_LOGISTIC = 1,
+    /**
+     * `max(0, 1 - y t)`, `y = ±1`.
+     */
+    FREESTEP_LOSS_HINGE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum freestep_loss freestep_loss;
+#else
+typedef uint32_t freestep_loss;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -1034,6 +1146,135 @@ typedef struct freestep_group {
      */
     double weight_decay_scale;
 } freestep_group;
+
+/**
+ * What a finite-sum method is built for.
+ */
+typedef struct freestep_finite_sum_config {
+    /**
+     * A `freestep_finite_sum_method`.
+     */
+    uint32_t method;
+    /**
+     * A `freestep_table_form` (Point-SAGA: `FREESTEP_TABLE_DENSE` only).
+     */
+    uint32_t form;
+    /**
+     * A `freestep_loss`; read by Point-SAGA only.
+     */
+    uint32_t loss;
+    /**
+     * The number of samples.
+     */
+    size_t n;
+    /**
+     * The number of parameters.
+     */
+    size_t d;
+    /**
+     * The step size (see `freestep_finite_sum_default_step`).
+     */
+    double step_size;
+    /**
+     * The weight of `(1/2)||w||^2`.
+     */
+    double l2;
+    /**
+     * The weight of `||w||_1` (SAGA and SVRG only).
+     */
+    double l1;
+} freestep_finite_sum_config;
+
+/**
+ * A finite-sum method: its configuration, its precision (a
+ * `freestep_precision`) and its progress. Fill it with
+ * `freestep_finite_sum_init` and treat it as read-only afterwards; it owns
+ * no memory.
+ */
+typedef struct freestep_finite_sum {
+    /**
+     * The configuration it was built with.
+     */
+    struct freestep_finite_sum_config config;
+    /**
+     * A `freestep_precision`.
+     */
+    uint32_t precision;
+    /**
+     * SVRG and Finito: 0 before the first begin, else 1 plus the samples
+     * added since.
+     */
+    size_t progress;
+} freestep_finite_sum;
+
+/**
+ * One sample's loss gradient (`float` version): the gradient itself
+ * (`values` holds `d` floats, `scalar` is ignored) for a dense table, or
+ * the sample's feature row and the scalar with gradient `scalar * row` for
+ * a linear one.
+ */
+typedef struct freestep_sample_f32 {
+    /**
+     * The gradient or the row.
+     */
+    const float *values;
+    /**
+     * Its length in elements (must be `d`).
+     */
+    size_t len;
+    /**
+     * The scalar of a linear sample.
+     */
+    float scalar;
+} freestep_sample_f32;
+
+/**
+ * `freestep_sample_f32` for `double`.
+ */
+typedef struct freestep_sample_f64 {
+    /**
+     * The gradient or the row.
+     */
+    const double *values;
+    /**
+     * Its length in elements (must be `d`).
+     */
+    size_t len;
+    /**
+     * The scalar of a linear sample.
+     */
+    double scalar;
+} freestep_sample_f64;
+
+/**
+ * A deterministic random number generator (xoshiro256**), seeded by
+ * `freestep_rng_seed`. Plain data: copy it to fork a stream.
+ */
+typedef struct freestep_rng {
+    /**
+     * The generator's state; never all zero.
+     */
+    uint64_t s[4];
+} freestep_rng;
+
+/**
+ * The hyperparameters of SPS, the stochastic Polyak step.
+ */
+typedef struct freestep_sps_config {
+    /**
+     * The scaling `c` of `||g||^2` (1 for SP).
+     */
+    double c;
+    /**
+     * The largest step (`INFINITY` for none).
+     */
+    double max_step;
+    /**
+     * The lower bound `f_i*` of every sample's loss (0 for non-negative
+     * losses).
+     */
+    double lower_bound;
+} freestep_sps_config;
 
 /**
  * Hyperparameters of the Mechanic tuner, as `mechanic_pytorch.mechanize`'s
@@ -1831,6 +2072,318 @@ freestep_status freestep_radam_schedulefree_init(struct freestep_optimizer *opt,
                                                  size_t n_params,
                                                  const struct freestep_group *groups,
                                                  size_t n_groups);
+
+/**
+ * Writes into `*out` a method built from `*config` in `precision`, with no
+ * progress. Refuses a bad configuration (unknown method, form or loss,
+ * zero `n` or `d`, a step size that is not positive, negative `l2` or
+ * `l1`, `l1` for SAG, Finito or Point-SAGA, a linear table for Point-SAGA)
+ * without writing `*out`.
+ *
+ * # Safety
+ *
+ * `config` points to a readable config, `out` to a writable method struct.
+ */
+freestep_status freestep_finite_sum_init(struct freestep_finite_sum *out,
+                                         const struct freestep_finite_sum_config *config,
+                                         freestep_precision precision);
+
+/**
+ * Writes into `*out` the length of the state array (the table and the
+ * means) the method needs, in elements.
+ *
+ * # Safety
+ *
+ * `m` points to a readable method struct, `out` to a writable `size_t`.
+ */
+freestep_status freestep_finite_sum_state_len(const struct freestep_finite_sum *m,
+                                              size_t *out);
+
+/**
+ * Starts a run (SAGA, SAG, Point-SAGA: zeroes `state`; Finito: sets every
+ * point to `w`) or an SVRG epoch (takes `w` as the snapshot and clears the
+ * mean). `w` holds `d` floats and is read only; `state` holds
+ * `freestep_finite_sum_state_len` floats. On error nothing changes.
+ *
+ * # Safety
+ *
+ * `m` points to a method struct that no other call uses meanwhile;
+ * non-NULL arrays are valid for their lengths.
+ */
+freestep_status freestep_finite_sum_begin_f32(struct freestep_finite_sum *m,
+                                              float *w,
+                                              size_t w_len,
+                                              float *state,
+                                              size_t state_len);
+
+/**
+ * `freestep_finite_sum_begin_f32` for `double`.
+ *
+ * # Safety
+ *
+ * As for `freestep_finite_sum_begin_f32`.
+ */
+freestep_status freestep_finite_sum_begin_f64(struct freestep_finite_sum *m,
+                                              double *w,
+                                              size_t w_len,
+                                              double *state,
+                                              size_t state_len);
+
+/**
+ * One step of SAGA, SAG, SVRG or Finito on sample `i`: `*at_w` is its loss
+ * gradient at `w` (without the `l2` and `l1` terms, which the method adds).
+ * SVRG also needs `*at_snapshot`, the same sample's gradient at the
+ * snapshot (the `w` of the last begin); the others ignore it and it may be
+ * NULL.
+ * Point-SAGA gives `FREESTEP_UNSUPPORTED` (use
+ * `freestep_finite_sum_prox_step_*`).
+ *
+ * Refusals, after which nothing has changed: `FREESTEP_SAMPLE_INDEX` for
+ * `i >= n`, `FREESTEP_BAD_TABLE_LENGTH` for a `state_len` that is not
+ * `freestep_finite_sum_state_len`, `FREESTEP_BAD_LENGTH` for `w_len` or a
+ * sample length that is not `d`, `FREESTEP_NON_FINITE_GRADIENT` for a NaN
+ * or infinite input value, `FREESTEP_NOT_READY` before an SVRG snapshot or
+ * Finito fill is complete, and the pointer statuses.
+ *
+ * # Safety
+ *
+ * `m` points to a method struct that no other call uses meanwhile; the
+ * sample structs and non-NULL arrays are valid for their lengths.
+ */
+freestep_status freestep_finite_sum_step_f32(struct freestep_finite_sum *m,
+                                             float *w,
+                                             size_t w_len,
+                                             float *state,
+                                             size_t state_len,
+                                             size_t i,
+                                             const struct freestep_sample_f32 *at_w,
+                                             const struct freestep_sample_f32 *at_snapshot);
+
+/**
+ * `freestep_finite_sum_step_f32` for `double`.
+ *
+ * # Safety
+ *
+ * As for `freestep_finite_sum_step_f32`.
+ */
+freestep_status freestep_finite_sum_step_f64(struct freestep_finite_sum *m,
+                                             double *w,
+                                             size_t w_len,
+                                             double *state,
+                                             size_t state_len,
+                                             size_t i,
+                                             const struct freestep_sample_f64 *at_w,
+                                             const struct freestep_sample_f64 *at_snapshot);
+
+/**
+ * Adds sample `i`'s loss gradient `*g` at the begin point: SVRG's snapshot
+ * mean, or Finito's table. `i` must be the number of samples added since
+ * begin (`FREESTEP_SAMPLE_INDEX` otherwise). Finito's last sample writes
+ * its first iterate into `w`; SVRG only reads `w`'s length. Other methods
+ * give `FREESTEP_UNSUPPORTED`. On error nothing changes.
+ *
+ * # Safety
+ *
+ * As for `freestep_finite_sum_step_f32`.
+ */
+freestep_status freestep_finite_sum_add_f32(struct freestep_finite_sum *m,
+                                            float *w,
+                                            size_t w_len,
+                                            float *state,
+                                            size_t state_len,
+                                            size_t i,
+                                            const struct freestep_sample_f32 *g);
+
+/**
+ * `freestep_finite_sum_add_f32` for `double`.
+ *
+ * # Safety
+ *
+ * As for `freestep_finite_sum_step_f32`.
+ */
+freestep_status freestep_finite_sum_add_f64(struct freestep_finite_sum *m,
+                                            double *w,
+                                            size_t w_len,
+                                            double *state,
+                                            size_t state_len,
+                                            size_t i,
+                                            const struct freestep_sample_f64 *g);
+
+/**
+ * One Point-SAGA step on sample `i`, with its feature row (`d` floats) and
+ * label (`±1` for the logistic and hinge losses): the method evaluates the
+ * prox of the sample's loss itself. Other methods give
+ * `FREESTEP_UNSUPPORTED`. Refusals as for `freestep_finite_sum_step_f32`
+ * (a NaN label is `FREESTEP_NON_FINITE_GRADIENT`, a label other than ±1
+ * `FREESTEP_INVALID_HYPERPARAMETER`); on error nothing changes.
+ *
+ * # Safety
+ *
+ * As for `freestep_finite_sum_step_f32`.
+ */
+freestep_status freestep_finite_sum_prox_step_f32(struct freestep_finite_sum *m,
+                                                  float *w,
+                                                  size_t w_len,
+                                                  float *state,
+                                                  size_t state_len,
+                                                  size_t i,
+                                                  const float *row,
+                                                  size_t row_len,
+                                                  double label);
+
+/**
+ * `freestep_finite_sum_prox_step_f32` for `double`.
+ *
+ * # Safety
+ *
+ * As for `freestep_finite_sum_step_f32`.
+ */
+freestep_status freestep_finite_sum_prox_step_f64(struct freestep_finite_sum *m,
+                                                  double *w,
+                                                  size_t w_len,
+                                                  double *state,
+                                                  size_t state_len,
+                                                  size_t i,
+                                                  const double *row,
+                                                  size_t row_len,
+                                                  double label);
+
+/**
+ * Writes into `*max` and `*mean` the largest and the mean per-sample
+ * Lipschitz constant of the loss gradient, `l2` included, of the
+ * row-major `x` (`x_len = n * d` doubles): `||x_i||^2 / 4 + l2` for
+ * `FREESTEP_LOSS_LOGISTIC`, `||x_i||^2 + l2` for `FREESTEP_LOSS_SQUARED`;
+ * hinge is refused. Outputs are written only on success.
+ *
+ * # Safety
+ *
+ * `x` is valid for `x_len` doubles; `max` and `mean` are writable.
+ */
+freestep_status freestep_finite_sum_lipschitz(uint32_t loss,
+                                              const double *x,
+                                              size_t x_len,
+                                              size_t d,
+                                              double l2,
+                                              double *max,
+                                              double *mean);
+
+/**
+ * Writes into `*out` the papers' step size of `method` for `n` samples
+ * with largest per-sample Lipschitz constant `lipschitz` and strong
+ * convexity `mu` (the `l2` weight): SAGA `1/(3L)`, SAG `1/L` (pass the
+ * mean constant for Lipschitz sampling), SVRG `1/(10L)`, Finito
+ * `1/(alpha mu n)`, Point-SAGA its paper's step (see the core crate's
+ * `finite_sum::theory`). `alpha` is read by Finito only.
+ *
+ * # Safety
+ *
+ * `out` is writable.
+ */
+freestep_status freestep_finite_sum_default_step(uint32_t method,
+                                                 size_t n,
+                                                 double lipschitz,
+                                                 double mu,
+                                                 double alpha,
+                                                 double *out);
+
+/**
+ * Seeds `*rng` from `seed` (any value) through SplitMix64.
+ *
+ * # Safety
+ *
+ * `rng` is writable.
+ */
+freestep_status freestep_rng_seed(struct freestep_rng *rng, uint64_t seed);
+
+/**
+ * Writes into `*out` a uniform index in `0..n` (sampling with replacement)
+ * and advances `*rng`. `n` must not be 0.
+ *
+ * # Safety
+ *
+ * `rng` is readable and writable, `out` writable.
+ */
+freestep_status freestep_rng_below(struct freestep_rng *rng,
+                                   size_t n,
+                                   size_t *out);
+
+/**
+ * Fills `order` (`len` values) with a fresh random permutation of
+ * `0..len` (Fisher–Yates): one epoch's sampling order.
+ *
+ * # Safety
+ *
+ * `rng` is readable and writable; `order` is valid for `len` values.
+ */
+freestep_status freestep_rng_shuffle(struct freestep_rng *rng,
+                                     uint32_t *order,
+                                     size_t len);
+
+/**
+ * Writes the cumulative sums of `weights` (`len` non-negative doubles, not
+ * all zero) into `cumulative` (`len` doubles), the table of
+ * `freestep_weighted_sample`. For SAG's Lipschitz sampling the weights
+ * are the per-sample Lipschitz constants. On error `cumulative` is
+ * unchanged.
+ *
+ * # Safety
+ *
+ * Both arrays are valid for `len` values and do not overlap.
+ */
+freestep_status freestep_weighted_init(const double *weights,
+                                       double *cumulative,
+                                       size_t len);
+
+/**
+ * Writes into `*out` an index drawn with probability proportional to the
+ * weights behind `cumulative` and advances `*rng`.
+ *
+ * # Safety
+ *
+ * `cumulative` is valid for `len` values; `rng` is readable and writable;
+ * `out` is writable.
+ */
+freestep_status freestep_weighted_sample(const double *cumulative,
+                                         size_t len,
+                                         struct freestep_rng *rng,
+                                         size_t *out);
+
+/**
+ * One SPS step: `w -= min((loss - f*) / (c ||g||^2), max_step) * g`, with
+ * `loss` the sample's loss at `w` and `*g` its gradient (a dense gradient
+ * for `form = FREESTEP_TABLE_DENSE`, a row and scalar for
+ * `FREESTEP_TABLE_LINEAR`), the whole sample's, regulariser included.
+ * Writes the step size taken into `*step`. A NaN or infinite loss is
+ * refused with `FREESTEP_NON_FINITE_LOSS`, a NaN or infinite gradient with
+ * `FREESTEP_NON_FINITE_GRADIENT`; on error `w` is
+ * unchanged and `*step` not written. SPS keeps no state.
+ *
+ * # Safety
+ *
+ * `config`, `g` and `step` are valid; `w` is valid for `w_len` floats.
+ */
+freestep_status freestep_sps_step_f32(const struct freestep_sps_config *config,
+                                      float *w,
+                                      size_t w_len,
+                                      double loss,
+                                      const struct freestep_sample_f32 *g,
+                                      uint32_t form,
+                                      double *step);
+
+/**
+ * `freestep_sps_step_f32` for `double`.
+ *
+ * # Safety
+ *
+ * As for `freestep_sps_step_f32`.
+ */
+freestep_status freestep_sps_step_f64(const struct freestep_sps_config *config,
+                                      double *w,
+                                      size_t w_len,
+                                      double loss,
+                                      const struct freestep_sample_f64 *g,
+                                      uint32_t form,
+                                      double *step);
 
 /**
  * Writes `mechanize`'s defaults into `*out`.

@@ -40,6 +40,19 @@ pub enum Error {
     MissingLoss,
     /// The loss given to the step is NaN or infinite; the step was not taken.
     NonFiniteLoss,
+    /// A finite-sum method was given a sample index that is not below its
+    /// sample count, or, while a table or snapshot is being filled in order,
+    /// not the next index.
+    SampleIndex,
+    /// A finite-sum method's table (its state buffer) does not have the
+    /// length the method needs for its sample count, dimension and form.
+    TableLength,
+    /// A finite-sum sample does not have the table's form: a dense gradient
+    /// for a compact linear-model table, or the reverse.
+    TableForm,
+    /// A finite-sum method cannot step yet: SVRG has no complete snapshot,
+    /// or Finito's table is not filled.
+    NotReady,
 }
 
 impl Error {
@@ -60,6 +73,10 @@ impl Error {
             Error::NoPendingStep => "update called before finish",
             Error::MissingLoss => "this rule needs the loss; step with the loss",
             Error::NonFiniteLoss => "the loss is NaN or infinite; step refused",
+            Error::SampleIndex => "sample index out of range (or out of order while filling)",
+            Error::TableLength => "finite-sum table has the wrong length",
+            Error::TableForm => "sample form (dense or linear) does not match the table",
+            Error::NotReady => "finite-sum method needs a full snapshot or table first",
         }
     }
 }

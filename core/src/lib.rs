@@ -18,6 +18,10 @@
 //! step can be split across threads or processes and still give the bits of
 //! the one-call step.
 //!
+//! [`finite_sum`] holds the methods for finite sums that keep a table of
+//! per-sample gradients in caller memory (SAGA, SAG, SVRG, Finito,
+//! Point-SAGA) and the stochastic Polyak step.
+//!
 //! # Examples
 //!
 //! ```
@@ -52,6 +56,7 @@
 extern crate std;
 
 pub mod error;
+pub mod finite_sum;
 pub mod float;
 pub mod layout;
 mod math;

@@ -23,7 +23,8 @@
 //! exported body goes through; [`object`] the in-memory layout of the two
 //! opaque objects; [`config`] the rule configurations and init functions;
 //! [`optimizer`] the functions that act on an initialised object;
-//! [`schedule`] the learning-rate schedules.
+//! [`schedule`] the learning-rate schedules; [`finite_sum`] the finite-sum
+//! methods (SAGA, SAG, SVRG, Finito, Point-SAGA) and their sampling.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
@@ -61,6 +62,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 
 pub mod boundary;
 pub mod config;
+pub mod finite_sum;
 pub mod mechanic;
 pub mod object;
 pub mod optimizer;
@@ -72,6 +74,7 @@ pub mod wrapper;
 mod tests;
 
 pub use config::*;
+pub use finite_sum::*;
 pub use object::*;
 pub use optimizer::*;
 pub use schedule::*;

@@ -69,6 +69,18 @@ pub enum freestep_status {
     MISSING_LOSS = 22,
     /// The loss given to the step is NaN or infinite; the step was refused.
     NON_FINITE_LOSS = 23,
+    /// A finite-sum sample index is not below the sample count, or, while a
+    /// snapshot or table is filled in order, not the next index.
+    SAMPLE_INDEX = 24,
+    /// A finite-sum state array (the table) does not have the length
+    /// `freestep_finite_sum_state_len` gives.
+    BAD_TABLE_LENGTH = 25,
+    /// The table form does not fit: a linear table for Point-SAGA, or an
+    /// unknown form.
+    WRONG_TABLE_FORM = 26,
+    /// A finite-sum method cannot step yet: SVRG's snapshot or Finito's
+    /// table is not complete.
+    NOT_READY = 27,
 }
 
 /// A `freestep_status` as C passes it to `freestep_status_message`: any
@@ -96,6 +108,10 @@ pub(crate) fn status_of(error: Error) -> freestep_status {
         Error::NoPendingStep => S::NO_PENDING_STEP,
         Error::MissingLoss => S::MISSING_LOSS,
         Error::NonFiniteLoss => S::NON_FINITE_LOSS,
+        Error::SampleIndex => S::SAMPLE_INDEX,
+        Error::TableLength => S::BAD_TABLE_LENGTH,
+        Error::TableForm => S::WRONG_TABLE_FORM,
+        Error::NotReady => S::NOT_READY,
         _ => S::UNKNOWN_ERROR,
     }
 }
@@ -131,7 +147,7 @@ macro_rules! core_message {
 /// The message of a status number, including numbers no status has.
 fn message(status: u32) -> &'static CStr {
     use freestep_status as S;
-    const ALL: [freestep_status; 24] = [
+    const ALL: [freestep_status; 28] = [
         S::OK,
         S::NULL_POINTER,
         S::MISALIGNED_POINTER,
@@ -156,6 +172,10 @@ fn message(status: u32) -> &'static CStr {
         S::UNKNOWN_ERROR,
         S::MISSING_LOSS,
         S::NON_FINITE_LOSS,
+        S::SAMPLE_INDEX,
+        S::BAD_TABLE_LENGTH,
+        S::WRONG_TABLE_FORM,
+        S::NOT_READY,
     ];
     let Some(&status) = ALL.iter().find(|s| **s as u32 == status) else {
         return c"unknown freestep status";
@@ -185,6 +205,10 @@ fn message(status: u32) -> &'static CStr {
         S::UNKNOWN_ERROR => c"error unknown to this version of the C ABI",
         S::MISSING_LOSS => core_message!(Error::MissingLoss),
         S::NON_FINITE_LOSS => core_message!(Error::NonFiniteLoss),
+        S::SAMPLE_INDEX => core_message!(Error::SampleIndex),
+        S::BAD_TABLE_LENGTH => core_message!(Error::TableLength),
+        S::WRONG_TABLE_FORM => core_message!(Error::TableForm),
+        S::NOT_READY => core_message!(Error::NotReady),
     }
 }
 
@@ -231,6 +255,10 @@ mod tests {
             Error::NoPendingStep,
             Error::MissingLoss,
             Error::NonFiniteLoss,
+            Error::SampleIndex,
+            Error::TableLength,
+            Error::TableForm,
+            Error::NotReady,
         ];
         for e in errors {
             let text = message(status_of(e) as u32).to_str().unwrap();
@@ -241,9 +269,9 @@ mod tests {
     #[test]
     fn every_number_has_a_message() {
         assert_eq!(message(0), c"success");
-        assert_eq!(message(24), c"unknown freestep status");
+        assert_eq!(message(28), c"unknown freestep status");
         assert_eq!(message(u32::MAX), c"unknown freestep status");
-        for n in 1..24 {
+        for n in 1..28 {
             assert_ne!(message(n), c"unknown freestep status", "status {n}");
         }
     }

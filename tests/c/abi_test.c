@@ -214,12 +214,12 @@ static void test_version_and_messages(void)
     const char *unknown = freestep_status_message(9999);
     CHECK(unknown != NULL && strlen(unknown) > 0);
     CHECK(strcmp(freestep_status_message(FREESTEP_OK), "success") == 0);
-    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_NON_FINITE_LOSS; s++) {
+    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_NOT_READY; s++) {
         const char *m = freestep_status_message(s);
         CHECK(m != NULL && strcmp(m, unknown) != 0);
     }
-    CHECK(strcmp(freestep_status_message(FREESTEP_NON_FINITE_LOSS + 1),
-                 unknown) == 0);
+    CHECK(strcmp(freestep_status_message(FREESTEP_NOT_READY + 1), unknown) ==
+          0);
     CHECK(FREESTEP_OK == 0 && FREESTEP_NULL_POINTER == 1 &&
           FREESTEP_UNSUPPORTED == 18 && FREESTEP_F32 == 1 &&
           FREESTEP_F64 == 2);
@@ -1768,6 +1768,169 @@ static void test_schedulefree_wrapper(void)
     REFUSE(FREESTEP_NULL_POINTER, freestep_schedulefree_wrapper_default_config(NULL));
 }
 
+/* ---- Finite sums -------------------------------------------------------- */
+
+/* Least squares on three rows, solved exactly by w = (1, 2). */
+static const double FS_X[3][2] = {{1, 0}, {0, 2}, {1, 1}};
+static const double FS_Y[3] = {1, 4, 3};
+
+static freestep_sample_f64 fs_sample(const double *w, int i)
+{
+    freestep_sample_f64 s;
+    s.values = FS_X[i];
+    s.len = 2;
+    s.scalar = FS_X[i][0] * w[0] + FS_X[i][1] * w[1] - FS_Y[i];
+    return s;
+}
+
+static void fs_config(freestep_finite_sum_config *c, uint32_t method,
+                      uint32_t form)
+{
+    memset(c, 0, sizeof *c);
+    c->method = method;
+    c->form = form;
+    c->loss = FREESTEP_LOSS_SQUARED;
+    c->n = 3;
+    c->d = 2;
+    c->step_size = 0.2;
+}
+
+static void test_finite_sum(void)
+{
+    freestep_finite_sum fs;
+    freestep_finite_sum_config c;
+    double w[2] = {0, 0}, state[16], step = 0;
+    size_t len = 0;
+
+    /* SAGA with a compact table solves the problem. */
+    fs_config(&c, FREESTEP_SAGA, FREESTEP_TABLE_LINEAR);
+    OK(freestep_finite_sum_init(&fs, &c, FREESTEP_F64));
+    OK(freestep_finite_sum_state_len(&fs, &len));
+    CHECK(len == 2 + 3);
+    OK(freestep_finite_sum_begin_f64(&fs, w, 2, state, len));
+    for (int k = 0; k < 600; k++) {
+        freestep_sample_f64 g = fs_sample(w, k % 3);
+        OK(freestep_finite_sum_step_f64(&fs, w, 2, state, len,
+                                        (size_t)(k % 3), &g, NULL));
+    }
+    CHECK(fabs(w[0] - 1) < 1e-10 && fabs(w[1] - 2) < 1e-10);
+
+    /* Refusals change nothing: index, table length, NaN, wrong call. */
+    freestep_sample_f64 g = fs_sample(w, 0), nan_g = g;
+    nan_g.scalar = NAN;
+    unwatch();
+    watch(w, sizeof w);
+    watch(state, len * sizeof state[0]);
+    watch(&fs, sizeof fs);
+    REFUSE(FREESTEP_SAMPLE_INDEX,
+           freestep_finite_sum_step_f64(&fs, w, 2, state, len, 3, &g, NULL));
+    REFUSE(FREESTEP_BAD_TABLE_LENGTH,
+           freestep_finite_sum_step_f64(&fs, w, 2, state, len - 1, 0, &g,
+                                        NULL));
+    REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+           freestep_finite_sum_step_f64(&fs, w, 2, state, len, 0, &nan_g,
+                                        NULL));
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_finite_sum_add_f64(&fs, w, 2, state, len, 0, &g));
+    REFUSE(FREESTEP_UNSUPPORTED,
+           freestep_finite_sum_prox_step_f64(&fs, w, 2, state, len, 0,
+                                             FS_X[0], 2, 1.0));
+    REFUSE(FREESTEP_WRONG_PRECISION,
+           freestep_finite_sum_begin_f32(&fs, NULL, 0, NULL, 0));
+    REFUSE(FREESTEP_NULL_POINTER, freestep_finite_sum_state_len(&fs, NULL));
+    unwatch();
+
+    /* SVRG in f32: a step before the snapshot is complete is refused. */
+    float wf[2] = {0, 0}, sf[4];
+    float row[2] = {1, 0};
+    freestep_sample_f32 gf = {row, 2, -1.0f};
+    fs_config(&c, FREESTEP_SVRG, FREESTEP_TABLE_LINEAR);
+    OK(freestep_finite_sum_init(&fs, &c, FREESTEP_F32));
+    OK(freestep_finite_sum_begin_f32(&fs, wf, 2, sf, 4));
+    OK(freestep_finite_sum_add_f32(&fs, wf, 2, sf, 4, 0, &gf));
+    REFUSE(FREESTEP_SAMPLE_INDEX,
+           freestep_finite_sum_add_f32(&fs, wf, 2, sf, 4, 2, &gf));
+    REFUSE(FREESTEP_NOT_READY,
+           freestep_finite_sum_step_f32(&fs, wf, 2, sf, 4, 0, &gf, &gf));
+    OK(freestep_finite_sum_add_f32(&fs, wf, 2, sf, 4, 1, &gf));
+    OK(freestep_finite_sum_add_f32(&fs, wf, 2, sf, 4, 2, &gf));
+    OK(freestep_finite_sum_step_f32(&fs, wf, 2, sf, 4, 0, &gf, &gf));
+
+    /* Point-SAGA, dense only; its f32 prox step. */
+    fs_config(&c, FREESTEP_POINT_SAGA, FREESTEP_TABLE_LINEAR);
+    REFUSE(FREESTEP_WRONG_TABLE_FORM,
+           freestep_finite_sum_init(&fs, &c, FREESTEP_F64));
+    c.form = FREESTEP_TABLE_DENSE;
+    OK(freestep_finite_sum_init(&fs, &c, FREESTEP_F32));
+    float sp[2 + 6] = {0};
+    OK(freestep_finite_sum_prox_step_f32(&fs, wf, 2, sp, 8, 1, row, 2, 1.0));
+    REFUSE(FREESTEP_NON_FINITE_GRADIENT,
+           freestep_finite_sum_prox_step_f32(&fs, wf, 2, sp, 8, 1, row, 2,
+                                             NAN));
+    c.form = FREESTEP_TABLE_DENSE;
+    OK(freestep_finite_sum_init(&fs, &c, FREESTEP_F64));
+    OK(freestep_finite_sum_prox_step_f64(&fs, w, 2, state, 8, 0, FS_X[0], 2,
+                                         1.0));
+
+    /* Theory: ||x||^2 / 4 + l2 for the logistic loss; SAGA's 1/(3L). */
+    double l_max = 0, l_mean = 0, xs[4] = {2, 0, 0, 1};
+    OK(freestep_finite_sum_lipschitz(FREESTEP_LOSS_LOGISTIC, xs, 4, 2, 0.5,
+                                     &l_max, &l_mean));
+    CHECK(l_max == 1.5 && l_mean == 1.125);
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_finite_sum_lipschitz(FREESTEP_LOSS_HINGE, xs, 4, 2, 0.5,
+                                         &l_max, &l_mean));
+    OK(freestep_finite_sum_default_step(FREESTEP_SAGA, 2, 1.5, 0.5, 2.0,
+                                        &step));
+    CHECK(fabs(step - 1.0 / 4.5) < 1e-15);
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_finite_sum_default_step(FREESTEP_SAGA, 2, 0.0, 0.5, 2.0,
+                                            &step));
+
+    /* Sampling. */
+    freestep_rng r;
+    size_t i = 0;
+    uint32_t order[5];
+    double weights[3] = {0, 2, 0}, cumulative[3];
+    OK(freestep_rng_seed(&r, 7));
+    OK(freestep_rng_below(&r, 4, &i));
+    CHECK(i < 4);
+    REFUSE(FREESTEP_BAD_LENGTH, freestep_rng_below(&r, 0, &i));
+    OK(freestep_rng_shuffle(&r, order, 5));
+    unsigned seen = 0;
+    for (int k = 0; k < 5; k++)
+        seen |= 1u << order[k];
+    CHECK(seen == 31);
+    REFUSE(FREESTEP_NULL_POINTER, freestep_rng_shuffle(NULL, order, 5));
+    OK(freestep_weighted_init(weights, cumulative, 3));
+    OK(freestep_weighted_sample(cumulative, 3, &r, &i));
+    CHECK(i == 1);
+    weights[0] = -1;
+    REFUSE(FREESTEP_INVALID_HYPERPARAMETER,
+           freestep_weighted_init(weights, cumulative, 3));
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_weighted_sample(cumulative, 0, &r, &i));
+
+    /* SPS: loss 1/2, gradient -(1, 1) at 0 give the step 1/4. */
+    freestep_sps_config sps = {1.0, INFINITY, 0.0};
+    double one[2] = {1, 1}, ws[2] = {0, 0};
+    float wsf[2] = {0, 0}, onef[2] = {1, 1};
+    freestep_sample_f64 gs = {one, 2, -1.0};
+    freestep_sample_f32 gsf = {onef, 2, -1.0f};
+    OK(freestep_sps_step_f64(&sps, ws, 2, 0.5, &gs, FREESTEP_TABLE_LINEAR,
+                             &step));
+    CHECK(step == 0.25 && ws[0] == 0.25 && ws[1] == 0.25);
+    OK(freestep_sps_step_f32(&sps, wsf, 2, 0.5, &gsf, FREESTEP_TABLE_LINEAR,
+                             &step));
+    CHECK(wsf[0] == 0.25f);
+    REFUSE(FREESTEP_NON_FINITE_LOSS,
+           freestep_sps_step_f64(&sps, ws, 2, NAN, &gs,
+                                 FREESTEP_TABLE_LINEAR, &step));
+    REFUSE(FREESTEP_BAD_LENGTH,
+           freestep_sps_step_f32(&sps, wsf, 1, 0.5, &gsf,
+                                 FREESTEP_TABLE_LINEAR, &step));
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1791,6 +1954,7 @@ int main(void)
     test_mechanic();
     test_radam_schedulefree();
     test_schedulefree_wrapper();
+    test_finite_sum();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);

@@ -186,6 +186,17 @@ fn transcript(output: &Output) -> String {
 /// Builds the library and the trainer; returns the trainer's path.
 fn build() -> Result<PathBuf, String> {
     check_data_header()?;
+    let library = build_library()?;
+    let out_dir = target_dir().join("demo");
+    fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("could not create {}: {e}", out_dir.display()))?;
+    let program = out_dir.join("train_digits");
+    compile(SOURCE, &library, &program)?;
+    Ok(program)
+}
+
+/// Builds the release `libfreestep.a` for this machine; returns its path.
+pub(crate) fn build_library() -> Result<PathBuf, String> {
     shell::run(shell::cargo().args(["build", "-p", "freestep-ffi", "--release"]))?;
     let target = target_dir();
     let library = target.join("release").join("libfreestep.a");
@@ -196,12 +207,7 @@ fn build() -> Result<PathBuf, String> {
             library.display()
         ));
     }
-    let out_dir = target.join("demo");
-    fs::create_dir_all(&out_dir)
-        .map_err(|e| format!("could not create {}: {e}", out_dir.display()))?;
-    let program = out_dir.join("train_digits");
-    compile(&library, &program)?;
-    Ok(program)
+    Ok(library)
 }
 
 /// Where cargo puts its output: `$CARGO_TARGET_DIR`, else `target/`.
@@ -213,8 +219,8 @@ pub(crate) fn target_dir() -> PathBuf {
     }
 }
 
-/// Compiles and links the trainer with `$CC` (default `cc`).
-fn compile(library: &Path, program: &Path) -> Result<(), String> {
+/// Compiles and links the C program `source` with `$CC` (default `cc`).
+pub(crate) fn compile(source: &str, library: &Path, program: &Path) -> Result<(), String> {
     let cc = std::env::var("CC").unwrap_or_default();
     let mut words = cc.split_whitespace();
     let compiler = words.next().unwrap_or("cc");
@@ -222,7 +228,7 @@ fn compile(library: &Path, program: &Path) -> Result<(), String> {
     cmd.current_dir(shell::root())
         .args(words)
         .args(CFLAGS)
-        .args(["-Iinclude", "-Iexamples/c", SOURCE])
+        .args(["-Iinclude", "-Iexamples/c", source])
         .arg(library)
         .args(native_libs())
         .arg("-o")
@@ -230,8 +236,8 @@ fn compile(library: &Path, program: &Path) -> Result<(), String> {
     match cmd.status() {
         Ok(status) if status.success() => Ok(()),
         Ok(status) => Err(format!(
-            "{compiler} could not compile {SOURCE} ({status}); its messages \
-             are above. The demo needs a C11 compiler that accepts {}",
+            "{compiler} could not compile {source} ({status}); its messages \
+             are above. The examples need a C11 compiler that accepts {}",
             CFLAGS.join(" ")
         )),
         Err(e) if e.kind() == ErrorKind::NotFound && cc.trim().is_empty() => Err(

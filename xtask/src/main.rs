@@ -4,6 +4,8 @@
 //! Tasks:
 //! - `demo [--optimizer NAME] [--epochs N]`: build the library, compile the C
 //!   trainer in `examples/c/` and train it on the digits data.
+//! - `finite-sum`: the C example of the finite-sum methods on the
+//!   breast-cancer data; fails unless each reaches suboptimality 1e-8.
 //! - `test`: every test (Rust unit and doc tests, conformance fixtures, the
 //!   header check, the C ABI test, the demo).
 //! - `conform [--precision f64|f32|both] PATH...`: replay reference fixtures.
@@ -22,6 +24,7 @@ mod conform;
 mod cross;
 mod demo;
 mod demo_mcu;
+mod finite_sum;
 mod no_panic;
 mod setup;
 mod shell;
@@ -36,6 +39,9 @@ tasks:
   demo [--target host|cortex-m4f] [--optimizer NAME] [--epochs N]
                                          train the C MLP on the digits data, on
                                          the host or on a Cortex-M4F in QEMU
+  finite-sum                             L2 logistic regression in C with every
+                                         finite-sum method (SAGA, SAG, SVRG,
+                                         Finito, Point-SAGA) against SGD
   test                                   run every test
   conform [--precision f64|f32|both] PATH...
                                          replay reference fixtures
@@ -54,6 +60,7 @@ fn main() -> ExitCode {
     };
     let result = match task.as_str() {
         "demo" => demo::run(rest),
+        "finite-sum" => finite_sum::run(rest),
         "test" => test::run(rest),
         "conform" => conform::run(rest),
         "c-abi" => c_abi::run(rest),

@@ -42,6 +42,8 @@ pub enum Loaded {
     Skip(String),
     /// Replayed.
     Replay(Box<Fixture>),
+    /// Run to its optimum (see [`super::finite_sum`]).
+    FiniteSum(Box<super::finite_sum::Fixture>),
 }
 
 /// A fixture ready for replay.
@@ -136,9 +138,10 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     }
     let kind = json::string(json::field(root, "kind", "")?, "kind")?;
     if kind == "finite_sum" {
-        return Ok(Loaded::Skip(
-            "finite-sum fixtures check an optimum, not a trajectory; not replayed".into(),
-        ));
+        return Ok(match super::finite_sum::parse(root)? {
+            Some(f) => Loaded::FiniteSum(Box::new(f)),
+            None => Loaded::Skip("optimizer is not a finite-sum method of freestep".into()),
+        });
     }
     if kind != "open_loop" && kind != "closed_loop" {
         return Err(format!("unknown kind {kind:?}"));

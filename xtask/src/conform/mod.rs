@@ -11,7 +11,10 @@
 //!
 //! The optimizers `torch-sgd`, `torch-adam`, `torch-adamw`,
 //! `sgd-schedulefree`, `adamw-schedulefree` and `prodigy` are replayed; any
-//! other optimizer, and every `kind: "finite_sum"` fixture, is skipped.
+//! other optimizer is skipped. Fixtures of `kind: "finite_sum"` (SAGA, SAG,
+//! SVRG, Finito, Point-SAGA) are not trajectories: they are run to an
+//! optimum by [`finite_sum`], and print `PASS <fixture> <precision>
+//! subopt=<value>` (or FAIL) with the relative suboptimality at the end.
 //! Hyperparameters keep their official names. `hyperparameters` holds only
 //! the keyword arguments passed; the resolved values come from
 //! `param_group_after_init`, then from the official defaults (see
@@ -93,6 +96,7 @@
 //! can be one ulp off for some decimal strings: about 1e-16, far below any
 //! tolerance here.
 
+pub mod finite_sum;
 pub mod fixture;
 mod json;
 mod replay;
@@ -233,6 +237,7 @@ fn check_file(path: &Path, name: &str, precisions: &[Precision]) -> Vec<Line> {
     };
     let fixture = match fixture::load(path) {
         Ok(Loaded::Replay(f)) => f,
+        Ok(Loaded::FiniteSum(f)) => return check_finite_sum(name, &f, precisions),
         Ok(Loaded::Skip(reason)) => {
             let name = name.to_string();
             return vec![Line::Skip { name, reason }];
@@ -248,6 +253,22 @@ fn check_file(path: &Path, name: &str, precisions: &[Precision]) -> Vec<Line> {
         .map(|&p| match p {
             Precision::F64 => Line::from_outcome(name, p, check_f64(&fixture, rule)),
             Precision::F32 => check_f32(name, &fixture, rule),
+        })
+        .collect()
+}
+
+/// One line per precision for a finite-sum fixture: its suboptimality
+/// after the run, against the fixture's bar.
+fn check_finite_sum(name: &str, f: &finite_sum::Fixture, precisions: &[Precision]) -> Vec<Line> {
+    let line = |precision: Precision, run: Result<Vec<f64>, String>| match run {
+        Ok(w) => Line::optimum(name, precision, finite_sum::subopt(f, &w), f.subopt_rel),
+        Err(reason) => Line::malformed(name, precision, reason),
+    };
+    precisions
+        .iter()
+        .map(|&p| match p {
+            Precision::F64 => line(p, finite_sum::run::<f64>(f)),
+            Precision::F32 => line(p, finite_sum::run::<f32>(f)),
         })
         .collect()
 }
@@ -398,6 +419,26 @@ mod tests {
         assert_eq!(text.len(), 2);
         assert!(text[0].starts_with("FAIL torch-sgd-broken f64 step=0 rel_dev=inf (error: "));
         assert!(text[1].starts_with("FAIL torch-sgd-broken f32 step=0"));
+    }
+
+    #[test]
+    fn a_finite_sum_fixture_passes_and_fails_with_a_wrong_optimum() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let path = root.join("tests/conformance/fixtures/saga-cancer-l2.json");
+        let lines = check_file(&path, "saga", &[Precision::F64]);
+        assert!(matches!(lines[..], [Line::Optimum { passed: true, .. }]));
+        // The same run judged against an optimum 1e-6 below the true one.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let f_star = value["expected"]["f_star"].as_f64().unwrap();
+        value["expected"]["f_star"] = (f_star - 1e-6).into();
+        let dir = std::env::temp_dir().join(format!("freestep-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let wrong = dir.join("saga-wrong.json");
+        std::fs::write(&wrong, value.to_string()).unwrap();
+        let lines = check_file(&wrong, "saga-wrong", &[Precision::F64]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(lines[..], [Line::Optimum { passed: false, .. }]));
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub enum Line {
         rel_dev: f64,
         reason: Option<String>,
     },
+    /// A finite-sum run and its relative suboptimality at the end.
+    Optimum {
+        name: String,
+        precision: Precision,
+        subopt: f64,
+        passed: bool,
+    },
     /// A fixture that is not replayed.
     Skip { name: String, reason: String },
 }
@@ -61,6 +68,17 @@ impl Line {
                 rel_dev,
                 reason: error,
             },
+        }
+    }
+
+    /// The line of a finite-sum run: passed when `subopt <= bar` (a NaN
+    /// fails).
+    pub fn optimum(name: &str, precision: Precision, subopt: f64, bar: f64) -> Self {
+        Line::Optimum {
+            name: name.to_string(),
+            precision,
+            subopt,
+            passed: subopt <= bar,
         }
     }
 
@@ -100,6 +118,15 @@ impl fmt::Display for Line {
                     None => Ok(()),
                 }
             }
+            Line::Optimum {
+                name,
+                precision,
+                subopt,
+                passed,
+            } => {
+                let verdict = if *passed { "PASS" } else { "FAIL" };
+                write!(f, "{verdict} {name} {precision} subopt={subopt:.3e}")
+            }
             Line::Skip { name, reason } => write!(f, "SKIP {name} {reason}"),
         }
     }
@@ -119,6 +146,8 @@ impl Tally {
         match line {
             Line::Pass { .. } => self.passed += 1,
             Line::Fail { .. } => self.failed += 1,
+            Line::Optimum { passed: true, .. } => self.passed += 1,
+            Line::Optimum { passed: false, .. } => self.failed += 1,
             Line::Skip { .. } => self.skipped += 1,
         }
     }

@@ -71,6 +71,7 @@ pub fn generate() -> Result<String, String> {
         let fixture = match fixture::load(&file)? {
             Loaded::Replay(f) => f,
             Loaded::Skip(why) => return Err(format!("{name}: not replayable: {why}")),
+            Loaded::FiniteSum(_) => return Err(format!("{name}: not a trajectory fixture")),
         };
         let rows = match &fixture.problem {
             Problem::OpenLoop(rows) => rows,
