@@ -35,6 +35,7 @@ impl Judged for DAdaptLion {}
 impl Judged for DAdaptAdagrad {}
 impl Judged for DAdaptAdan {}
 impl Judged for Rmsprop {}
+impl Judged for Polyak {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
         averaged(opt, params, state)
@@ -399,6 +400,26 @@ macro_rules! rows {
             rosenbrock: rmsprop(2e-4, 0.9, true),
             rosenbrock_steps: 20_000,
         });
+        $check(Row {
+            name: "polyak",
+            quadratic_bar: 1e-4,
+            quadratic: Polyak::new(PolyakConfig::default()),
+            rosenbrock: Polyak::new(PolyakConfig::default()),
+            rosenbrock_steps: 60_000,
+        });
+        $check(Row {
+            name: "polyak-capped",
+            quadratic_bar: 1e-4,
+            quadratic: Polyak::new(PolyakConfig {
+                max_lr: 0.3,
+                ..Default::default()
+            }),
+            rosenbrock: Polyak::new(PolyakConfig {
+                max_lr: 1e-3,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 60_000,
+        });
     }};
 }
 
@@ -445,6 +466,25 @@ impl Quadratic {
     }
 }
 
+/// A step of any rule: with the loss for a rule that reads it, the plain
+/// step otherwise, so that the other rules keep the call they always had.
+fn step<T: Float, R: UpdateRule>(
+    opt: &mut Optimizer<T, R>,
+    x: &mut [T],
+    g: &[T],
+    loss: f64,
+    state: &mut [T],
+) -> Result<(), Error> {
+    match R::NEEDS_LOSS {
+        true => opt.step_with_loss(x, g, loss, state),
+        false => opt.step(x, g, state),
+    }
+}
+
+fn rosenbrock(x: &[f64]) -> f64 {
+    (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+}
+
 fn fresh<T: Float, R: UpdateRule>(rule: &R, n: usize) -> (Optimizer<T, R>, Vec<T>) {
     let opt = Optimizer::new(rule.clone(), n).unwrap();
     let state = vec![T::from_f64(f64::NAN); opt.state_len()];
@@ -458,7 +498,8 @@ fn converges_on_quadratic<R: Judged>(row: Row<R>) {
     let f0 = q.value(&x);
     for _ in 0..3000 {
         let g = q.grad(&x);
-        opt.step(&mut x, &g, &mut state).unwrap();
+        let f = q.value(&x);
+        step(&mut opt, &mut x, &g, f, &mut state).unwrap();
     }
     let f = q.value(&R::judged(&opt, &x, &state));
     assert!(
@@ -484,7 +525,8 @@ fn converges_on_rosenbrock<R: Judged>(row: Row<R>) {
     let mut x = vec![-1.2, 1.0];
     for _ in 0..row.rosenbrock_steps {
         let g = rosenbrock_grad(&x);
-        opt.step(&mut x, &g, &mut state).unwrap();
+        let f = rosenbrock(&x);
+        step(&mut opt, &mut x, &g, f, &mut state).unwrap();
     }
     let x = R::judged(&opt, &x, &state);
     let dist = ((x[0] - 1.0).powi(2) + (x[1] - 1.0).powi(2)).sqrt();
@@ -506,7 +548,7 @@ fn zero_gradients_stay_finite<T: Float, R: Judged>(row: &Row<R>) {
     let mut x: Vec<T> = Lcg(3).vec(37, 1.0);
     let zeros = vec![T::ZERO; 37];
     for _ in 0..50 {
-        opt.step(&mut x, &zeros, &mut state).unwrap();
+        step(&mut opt, &mut x, &zeros, 1.0, &mut state).unwrap();
     }
     let judged = R::judged(&opt, &x, &state);
     assert!(
@@ -526,7 +568,8 @@ fn spike_is_survived<T: Float, R: Judged>(row: &Row<R>) {
         if k == 20 {
             g.iter_mut().for_each(|g| *g *= T::from_f64(1e3));
         }
-        opt.step(&mut x, &g, &mut state).unwrap();
+        let f = q.value(&x);
+        step(&mut opt, &mut x, &g, f, &mut state).unwrap();
     }
     let judged = R::judged(&opt, &x, &state);
     let all_finite = x.iter().chain(&judged).chain(&state).all(|v| v.is_finite());
@@ -569,7 +612,8 @@ fn refused_without_trace<R: Judged>(
     let mut x: Vec<f32> = Lcg(11).vec(300, 1.0);
     for _ in 0..3 {
         let g = q.grad(&x);
-        opt.step(&mut x, &g, &mut state).unwrap();
+        let f = q.value(&x);
+        step(&mut opt, &mut x, &g, f, &mut state).unwrap();
     }
     let (x_before, state_before, mut twin) = (x.clone(), state.clone(), opt.clone());
     assert_eq!(
@@ -585,10 +629,10 @@ fn refused_without_trace<R: Judged>(
         "{}: state changed",
         row.name
     );
-    let g = q.grad(&x);
+    let (g, f) = (q.grad(&x), q.value(&x));
     let (mut x2, mut s2) = (x.clone(), state.clone());
-    opt.step(&mut x, &g, &mut state).unwrap();
-    twin.step(&mut x2, &g, &mut s2).unwrap();
+    step(&mut opt, &mut x, &g, f, &mut state).unwrap();
+    step(&mut twin, &mut x2, &g, f, &mut s2).unwrap();
     assert_eq!(bits(&x), bits(&x2), "{}: scalar state changed", row.name);
 }
 
@@ -619,6 +663,16 @@ fn bad_inputs_change_nothing<R: Judged>(row: Row<R>) {
     refused_without_trace(&row, Error::BadRange, |opt, x, s| {
         opt.partial(100, &x[100..], &[0.5; 200], s).map(|_| ())
     });
+    if R::NEEDS_LOSS {
+        refused_without_trace(&row, Error::MissingLoss, |opt, x, s| {
+            opt.step(x, &[0.5; 300], s)
+        });
+        for loss in [f64::NAN, f64::INFINITY] {
+            refused_without_trace(&row, Error::NonFiniteLoss, |opt, x, s| {
+                opt.step_with_loss(x, &[0.5; 300], loss, s)
+            });
+        }
+    }
 }
 
 #[test]
@@ -632,6 +686,7 @@ fn phased_step<T: Float, R: UpdateRule>(
     opt: &mut Optimizer<T, R>,
     x: &mut [T],
     g: &[T],
+    loss: f64,
     state: &mut [T],
     cuts: &[usize],
 ) {
@@ -645,7 +700,10 @@ fn phased_step<T: Float, R: UpdateRule>(
             .unwrap();
         total = part.combine(&total);
     }
-    opt.finish(&total).unwrap();
+    match R::NEEDS_LOSS {
+        true => opt.finish_with_loss(&total, loss).unwrap(),
+        false => opt.finish(&total).unwrap(),
+    }
     for w in bounds.windows(2) {
         let sr = opt.state_range(w[0], w[1]).unwrap();
         opt.update(w[0], &mut x[w[0]..w[1]], &g[w[0]..w[1]], &mut state[sr])
@@ -669,7 +727,8 @@ fn phases_match_one_call<T: Float, R: Judged>(row: &Row<R>) {
             if k == 0 {
                 g.iter_mut().step_by(3).for_each(|g| *g = T::ZERO);
             }
-            phased_step(&mut opt, &mut x, &g, &mut state, cuts);
+            let f = q.value(&x);
+            phased_step(&mut opt, &mut x, &g, f, &mut state, cuts);
         }
         results.push((bits(&x), bits(&state)));
     }
@@ -682,7 +741,8 @@ fn phases_match_one_call<T: Float, R: Judged>(row: &Row<R>) {
         if k == 0 {
             g.iter_mut().step_by(3).for_each(|g| *g = T::ZERO);
         }
-        opt.step(&mut x, &g, &mut state).unwrap();
+        let f = q.value(&x);
+        step(&mut opt, &mut x, &g, f, &mut state).unwrap();
     }
     for (i, r) in results.iter().enumerate() {
         assert!(

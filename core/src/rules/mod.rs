@@ -11,9 +11,11 @@ pub mod dadapt_adam;
 pub mod dadapt_adan;
 pub mod dadapt_lion;
 pub mod dadapt_sgd;
+pub(crate) mod grad_norm;
 pub mod lion;
 pub mod madgrad;
 pub mod mirror_madgrad;
+pub mod polyak;
 pub mod prodigy;
 pub mod rmsprop;
 pub mod schedule_free;
@@ -30,4 +32,11 @@ pub struct Progress {
     pub lr: f64,
     /// The distance estimate `d` of rules that have one, else `None`.
     pub d: Option<f64>,
+}
+
+impl Progress {
+    /// The progress of a rule without a `d` estimate.
+    pub(crate) const fn plain(k: u64, lr: f64) -> Self {
+        Self { k, lr, d: None }
+    }
 }

@@ -1,0 +1,162 @@
+//! The rules that have no official implementation, checked against their
+//! papers: steps derived by hand (each derivation is in the comment above
+//! its test, and the expected numbers are computed from it here), and the
+//! rates the papers prove on problems where the optimum is known.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use freestep::*;
+
+/// `f(x) = ½ Σ a_i x_i²`: minimum 0 at 0, `L = max a`, `μ = min a`.
+struct Diagonal {
+    a: Vec<f64>,
+}
+
+impl Diagonal {
+    fn value(&self, x: &[f64]) -> f64 {
+        x.iter().zip(&self.a).map(|(x, a)| 0.5 * a * x * x).sum()
+    }
+    fn grad(&self, x: &[f64]) -> Vec<f64> {
+        x.iter().zip(&self.a).map(|(x, a)| a * x).collect()
+    }
+    /// Eigenvalues spread geometrically from `mu` to `l`.
+    fn spread(n: usize, mu: f64, l: f64) -> Self {
+        let ratio = (l / mu).powf(1.0 / (n as f64 - 1.0));
+        let a = (0..n).map(|i| mu * ratio.powi(i as i32)).collect();
+        Self { a }
+    }
+}
+
+fn norm_sq(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-14 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn assert_all_close(got: &[f64], want: &[f64]) {
+    let ok = got.len() == want.len() && got.iter().zip(want).all(|(a, b)| close(*a, *b));
+    assert!(ok, "got {got:?}, want {want:?}");
+}
+
+// ---------------------------------------------------------------------
+// The Polyak step size (Mishkin et al. 2024, arXiv 2403.04081).
+
+/// Two steps on `f = ½ (x1² + 4 x2²)` from `x0 = (2, 1)`, `f* = 0`:
+/// `f(x0) = ½ (4 + 4) = 4`, `g0 = (2, 4)`, `‖g0‖² = 20`, `γ0 = 4 / 20`,
+/// `x1 = x0 - γ0 g0 = (1.6, 0.2)`; then `f(x1) = ½ (2.56 + 0.16) = 1.36`,
+/// `g1 = (1.6, 0.8)`, `‖g1‖² = 3.2`, `γ1 = 1.36 / 3.2`, `x2 = x1 - γ1 g1`.
+#[test]
+fn polyak_two_steps_by_hand() {
+    let q = Diagonal { a: vec![1.0, 4.0] };
+    let mut opt = Optimizer::<f64, _>::new(Polyak::new(PolyakConfig::default()), 2).unwrap();
+    let mut x = [2.0, 1.0];
+    let (g0, f0) = (q.grad(&x), q.value(&x));
+    assert_eq!((f0, norm_sq(&g0)), (4.0, 20.0));
+    opt.step_with_loss(&mut x, &g0, f0, &mut []).unwrap();
+    let gamma0 = 4.0 / 20.0;
+    assert_all_close(&x, &[2.0 - gamma0 * 2.0, 1.0 - gamma0 * 4.0]);
+    assert_eq!(opt.progress().lr, gamma0);
+
+    let (g1, f1) = (q.grad(&x), q.value(&x));
+    assert!(close(f1, 1.36) && close(norm_sq(&g1), 3.2));
+    opt.step_with_loss(&mut x, &g1, f1, &mut []).unwrap();
+    let gamma1 = 1.36 / 3.2;
+    assert_all_close(&x, &[1.6 - gamma1 * 1.6, 0.2 - gamma1 * 0.8]);
+}
+
+/// `f* = 1` shifts the gap: `γ = (f - 1) / ‖g‖²`. A loss below `f*`, or a
+/// zero gradient, takes no step; `max_lr` caps `γ`.
+#[test]
+fn polyak_lower_bound_cap_and_degenerate_steps() {
+    let rule = |f_star, max_lr| Polyak::new(PolyakConfig { f_star, max_lr });
+    // g = (3, 4), ‖g‖² = 25, loss 6, f* = 1: γ = 5 / 25 = 0.2.
+    let mut opt = Optimizer::<f64, _>::new(rule(1.0, f64::INFINITY), 2).unwrap();
+    let mut x = [0.0, 0.0];
+    opt.step_with_loss(&mut x, &[3.0, 4.0], 6.0, &mut [])
+        .unwrap();
+    assert_all_close(&x, &[-0.6, -0.8]);
+    // Loss 0.5 < f* = 1: no step.
+    opt.step_with_loss(&mut x, &[3.0, 4.0], 0.5, &mut [])
+        .unwrap();
+    assert_all_close(&x, &[-0.6, -0.8]);
+    // A zero gradient: no step, and no NaN from 0 / 0.
+    opt.step_with_loss(&mut x, &[0.0, 0.0], 6.0, &mut [])
+        .unwrap();
+    assert_all_close(&x, &[-0.6, -0.8]);
+    // γ would be 0.2, the cap is 0.1.
+    let mut opt = Optimizer::<f32, _>::new(rule(1.0, 0.1), 2).unwrap();
+    let mut x = [0.0f32, 0.0];
+    opt.step_with_loss(&mut x, &[3.0, 4.0], 6.0, &mut [])
+        .unwrap();
+    assert_eq!(x, [-0.3f32, -0.4]);
+}
+
+#[test]
+fn polyak_needs_the_loss_and_refuses_bad_settings() {
+    let mut opt = Optimizer::<f32, _>::new(Polyak::new(PolyakConfig::default()), 2).unwrap();
+    let mut x = [1.0f32, 1.0];
+    assert_eq!(
+        opt.step(&mut x, &[1.0, 1.0], &mut []),
+        Err(Error::MissingLoss)
+    );
+    let r = opt.step_with_loss(&mut x, &[1.0, 1.0], f64::NAN, &mut []);
+    assert_eq!(r, Err(Error::NonFiniteLoss));
+    assert_eq!((x, opt.progress().k), ([1.0, 1.0], 0));
+    for (config, name) in [
+        (
+            PolyakConfig {
+                f_star: f64::NAN,
+                ..Default::default()
+            },
+            "f_star",
+        ),
+        (
+            PolyakConfig {
+                f_star: f64::NEG_INFINITY,
+                ..Default::default()
+            },
+            "f_star",
+        ),
+        (
+            PolyakConfig {
+                max_lr: 0.0,
+                ..Default::default()
+            },
+            "max_lr",
+        ),
+        (
+            PolyakConfig {
+                max_lr: f64::NAN,
+                ..Default::default()
+            },
+            "max_lr",
+        ),
+    ] {
+        let r = Optimizer::<f32, _>::new(Polyak::new(config), 2).map(|_| ());
+        assert_eq!(r, Err(Error::InvalidHyperparameter(name)));
+    }
+}
+
+/// Linear convergence with `f* = 0` on a `μ`-strongly convex, `L`-smooth
+/// quadratic. With `γ = f / ‖g‖²` and convexity (`⟨g, x - x*⟩ ≥ f`):
+/// `‖x+ - x*‖² = ‖x - x*‖² - 2γ⟨g, x - x*⟩ + γ²‖g‖² ≤ ‖x - x*‖² - f² / ‖g‖²`,
+/// and smoothness (`‖g‖² ≤ 2L f`) with strong convexity (`f ≥ μ/2 ‖x - x*‖²`)
+/// give `f² / ‖g‖² ≥ f / (2L) ≥ μ / (4L) ‖x - x*‖²`: every step shrinks
+/// `‖x - x*‖²` by at least `1 - μ / (4L)`.
+#[test]
+fn polyak_converges_linearly_with_a_known_optimum() {
+    let (mu, l) = (0.1, 10.0);
+    let q = Diagonal::spread(12, mu, l);
+    let mut opt = Optimizer::<f64, _>::new(Polyak::new(PolyakConfig::default()), 12).unwrap();
+    let mut x: Vec<f64> = (0..12).map(|i| 1.0 - 0.15 * i as f64).collect();
+    let rate = 1.0 - mu / (4.0 * l);
+    for _ in 0..400 {
+        let before = norm_sq(&x);
+        let (g, f) = (q.grad(&x), q.value(&x));
+        opt.step_with_loss(&mut x, &g, f, &mut []).unwrap();
+        assert!(norm_sq(&x) <= rate * before * (1.0 + 1e-12));
+    }
+    assert!(q.value(&x) < 1e-12, "f = {:e}", q.value(&x));
+}
