@@ -75,6 +75,7 @@ pub use rules::dadapt_sgd::{DAdaptSgd, DAdaptSgdConfig};
 pub use rules::lion::{Lion, LionConfig};
 pub use rules::madgrad::{Madgrad, MadgradConfig};
 pub use rules::mirror_madgrad::{MirrorMadgrad, MirrorMadgradConfig};
+pub use rules::ngd::{Ngd, NgdConfig};
 pub use rules::polyak::{Polyak, PolyakConfig};
 pub use rules::prodigy::{Prodigy, ProdigyConfig};
 pub use rules::rmsprop::{Rmsprop, RmspropConfig};

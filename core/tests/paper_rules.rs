@@ -160,3 +160,77 @@ fn polyak_converges_linearly_with_a_known_optimum() {
     }
     assert!(q.value(&x) < 1e-12, "f = {:e}", q.value(&x));
 }
+
+// ---------------------------------------------------------------------
+// Normalized gradient descent (Mishkin et al. 2024).
+
+/// `g = (3, 4)`, `‖g‖ = 5`: the step is `η (0.6, 0.8)` whatever the scale of
+/// `g`, and a zero gradient takes no step.
+#[test]
+fn ngd_steps_by_hand() {
+    let mut opt = Optimizer::<f64, _>::new(Ngd::new(NgdConfig { lr: 0.25 }), 2).unwrap();
+    let mut x = [1.0, 1.0];
+    opt.step(&mut x, &[3.0, 4.0], &mut []).unwrap();
+    assert_all_close(&x, &[1.0 - 0.25 * 0.6, 1.0 - 0.25 * 0.8]);
+    assert_eq!(opt.progress().lr, 0.25 / 5.0);
+    opt.step(&mut x, &[3e-30, 4e-30], &mut []).unwrap();
+    assert_all_close(&x, &[1.0 - 0.5 * 0.6, 1.0 - 0.5 * 0.8]);
+    opt.step(&mut x, &[0.0, 0.0], &mut []).unwrap();
+    assert_all_close(&x, &[1.0 - 0.5 * 0.6, 1.0 - 0.5 * 0.8]);
+    let r = Optimizer::<f64, _>::new(Ngd::new(NgdConfig { lr: -1.0 }), 2).map(|_| ());
+    assert_eq!(r, Err(Error::InvalidHyperparameter("lr")));
+}
+
+/// On `f = ½ ‖x‖²` from `x0 = (3, 4)` (`‖x0‖ = 5`) with `η = 0.3`, NGD
+/// walks straight at the optimum: `x_k = (5 - 0.3 k) (0.6, 0.8)` while
+/// `5 - 0.3 k > 0`, so `x_16 = 0.2 (0.6, 0.8)`; then it steps across the
+/// optimum to `-0.1 (0.6, 0.8)` and back, for ever within `η` of it.
+#[test]
+fn ngd_walks_to_the_optimum_and_stays_within_a_step() {
+    let mut opt = Optimizer::<f64, _>::new(Ngd::new(NgdConfig { lr: 0.3 }), 2).unwrap();
+    let mut x = [3.0, 4.0];
+    for k in 1..=40 {
+        let g = x;
+        opt.step(&mut x, &g, &mut []).unwrap();
+        let r = if k <= 16 {
+            5.0 - 0.3 * k as f64
+        } else if k % 2 == 1 {
+            -0.1
+        } else {
+            0.2
+        };
+        let want = [0.6 * r, 0.8 * r];
+        assert!((x[0] - want[0]).abs() < 1e-12 && (x[1] - want[1]).abs() < 1e-12);
+    }
+}
+
+/// The rate of NGD with a constant `η` on a convex `L`-smooth function:
+/// `‖x+ - x*‖² = ‖x - x*‖² - 2η ⟨ĝ, x - x*⟩ + η²`, `ĝ = g / ‖g‖`, so over
+/// `K` steps `min_k ⟨ĝ_k, x_k - x*⟩ ≤ r = (‖x0 - x*‖² + K η²) / (2ηK)`;
+/// and `⟨g, x - x*⟩ ≥ f - f*`, `‖g‖ ≤ √(2L (f - f*))` give
+/// `⟨ĝ, x - x*⟩ ≥ √((f - f*) / (2L))`, so `min_k f(x_k) - f* ≤ 2L r²`.
+#[test]
+fn ngd_best_iterate_meets_its_rate() {
+    let (mu, l) = (0.01, 1.0);
+    let q = Diagonal::spread(10, mu, l);
+    let x0: Vec<f64> = (0..10).map(|i| 2.0 - 0.3 * i as f64).collect();
+    for (eta, k_max) in [(0.1, 200), (0.01, 5000)] {
+        let mut opt = Optimizer::<f64, _>::new(Ngd::new(NgdConfig { lr: eta }), 10).unwrap();
+        let mut x = x0.clone();
+        let mut best = q.value(&x);
+        for _ in 0..k_max {
+            let g = q.grad(&x);
+            let before = x.clone();
+            opt.step(&mut x, &g, &mut []).unwrap();
+            let moved: Vec<f64> = x.iter().zip(&before).map(|(a, b)| a - b).collect();
+            assert!((norm_sq(&moved).sqrt() - eta).abs() < 1e-12);
+            best = best.min(q.value(&x));
+        }
+        let r = (norm_sq(&x0) + k_max as f64 * eta * eta) / (2.0 * eta * k_max as f64);
+        assert!(
+            best <= 2.0 * l * r * r,
+            "η {eta}: {best:e} > {:e}",
+            2.0 * l * r * r
+        );
+    }
+}

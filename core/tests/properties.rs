@@ -36,6 +36,7 @@ impl Judged for DAdaptAdagrad {}
 impl Judged for DAdaptAdan {}
 impl Judged for Rmsprop {}
 impl Judged for Polyak {}
+impl Judged for Ngd {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
         averaged(opt, params, state)
@@ -418,6 +419,14 @@ macro_rules! rows {
                 max_lr: 1e-3,
                 ..Default::default()
             }),
+            rosenbrock_steps: 60_000,
+        });
+        let ngd = |lr| Ngd::new(NgdConfig { lr });
+        $check(Row {
+            name: "ngd",
+            quadratic_bar: 1e-4,
+            quadratic: ngd(5e-3),
+            rosenbrock: ngd(1e-4),
             rosenbrock_steps: 60_000,
         });
     }};

@@ -15,6 +15,7 @@ pub(crate) mod grad_norm;
 pub mod lion;
 pub mod madgrad;
 pub mod mirror_madgrad;
+pub mod ngd;
 pub mod polyak;
 pub mod prodigy;
 pub mod rmsprop;
