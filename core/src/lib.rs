@@ -65,6 +65,7 @@ pub use float::Float;
 pub use layout::{Group, MAX_GROUPS, TILE};
 pub use optimizer::{Optimizer, Piece, PieceMut, UpdateRule};
 pub use reduce::Partial;
+pub use rules::accelerated::{Accelerated, AcceleratedConfig};
 pub use rules::adagrad::{Adagrad, AdagradConfig};
 pub use rules::adam::{Adam, AdamConfig};
 pub use rules::dadapt_adagrad::{DAdaptAdagrad, DAdaptAdagradConfig};

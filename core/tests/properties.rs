@@ -37,6 +37,7 @@ impl Judged for DAdaptAdan {}
 impl Judged for Rmsprop {}
 impl Judged for Polyak {}
 impl Judged for Ngd {}
+impl Judged for Accelerated {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
         averaged(opt, params, state)
@@ -428,6 +429,14 @@ macro_rules! rows {
             quadratic: ngd(5e-3),
             rosenbrock: ngd(1e-4),
             rosenbrock_steps: 60_000,
+        });
+        $check(Row {
+            name: "accelerated",
+            quadratic_bar: 1e-4,
+            // The quadratic's curvatures lie in [1, 4].
+            quadratic: Accelerated::new(AcceleratedConfig { l: 4.0, mu: 1.0 }),
+            rosenbrock: Accelerated::new(AcceleratedConfig { l: 2500.0, mu: 0.1 }),
+            rosenbrock_steps: 20_000,
         });
     }};
 }

@@ -4,6 +4,7 @@
 //! the reference's symbols, its state per parameter, and every place where it
 //! deliberately differs from the reference.
 
+pub mod accelerated;
 pub mod adagrad;
 pub mod adam;
 pub mod dadapt_adagrad;
