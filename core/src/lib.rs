@@ -78,6 +78,7 @@ pub use rules::madgrad::{Madgrad, MadgradConfig};
 pub use rules::mirror_madgrad::{MirrorMadgrad, MirrorMadgradConfig};
 pub use rules::ngd::{Ngd, NgdConfig};
 pub use rules::polyak::{Polyak, PolyakConfig};
+pub use rules::primal_averaging::{PrimalAveraging, PrimalAveragingConfig};
 pub use rules::prodigy::{Prodigy, ProdigyConfig};
 pub use rules::rmsprop::{Rmsprop, RmspropConfig};
 pub use rules::schedule_free::{

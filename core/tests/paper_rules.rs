@@ -325,3 +325,112 @@ fn accelerated_meets_the_accelerated_rate() {
     }
     assert!(q.value(&y) < 2e-14 * start);
 }
+
+// ---------------------------------------------------------------------
+// SGD with momentum as primal averaging (Defazio 2020, arXiv 2010.00406).
+
+/// With constant `c = 1 - β` and `η`: `x+ = (1 - c) x + c (z - η g)` and
+/// `c z = x - (1 - c) x-` give `x+ = x - c η g + (1 - c) (x - x-)`, the
+/// heavy ball with learning rate `cη` and momentum `β` (`x_{-1} = x0`).
+/// Checked over 30 steps against that recursion.
+#[test]
+fn primal_averaging_is_sgd_with_momentum() {
+    let q = Diagonal { a: vec![2.0, 0.5] };
+    let (eta, beta) = (0.5, 0.8);
+    let config = PrimalAveragingConfig {
+        lr: eta,
+        momentum: beta,
+        ..Default::default()
+    };
+    let mut opt = Optimizer::<f64, _>::new(PrimalAveraging::new(config), 2).unwrap();
+    let mut x = vec![1.0, -1.0];
+    let mut z = vec![f64::NAN; 2];
+    let (mut ball, mut prev) = (x.clone(), x.clone());
+    let c = 1.0 - beta;
+    for _ in 0..30 {
+        let g = q.grad(&ball);
+        let next: Vec<f64> = (0..2)
+            .map(|i| ball[i] - c * eta * g[i] + (1.0 - c) * (ball[i] - prev[i]))
+            .collect();
+        prev = ball;
+        ball = next;
+        opt.step(&mut x, &g, &mut z).unwrap();
+        assert!(x.iter().zip(&ball).all(|(a, b)| (a - b).abs() < 1e-13));
+    }
+}
+
+/// `uniform`: `c_{k+1} = 1 / (k + 1)`, so `x_k` is the mean of `z_1 .. z_k`;
+/// with `lr_power = 1/2`, `η_k = η / √(k + 1)`. By hand on `f = ¼ x²`
+/// (`g = x / 2`), `η = 1`, `x0 = z0 = 2`: `g0 = 1`, `z1 = 2 - 1 = 1`,
+/// `x1 = z1 = 1` (`c_1 = 1`); `g1 = 1/2`, `z2 = 1 - (1/√2)(1/2)`,
+/// `x2 = (z1 + z2) / 2` (`c_2 = 1/2`).
+#[test]
+fn primal_averaging_uniform_schedule_by_hand() {
+    let config = PrimalAveragingConfig {
+        lr: 1.0,
+        uniform: true,
+        lr_power: 0.5,
+        ..Default::default()
+    };
+    let mut opt = Optimizer::<f64, _>::new(PrimalAveraging::new(config), 1).unwrap();
+    let (mut x, mut z) = ([2.0], [0.0]);
+    opt.step(&mut x, &[1.0], &mut z).unwrap();
+    assert_eq!((x, z), ([1.0], [1.0]));
+    opt.step(&mut x, &[0.5], &mut z).unwrap();
+    let z2 = 1.0 - 0.5 / 2f64.sqrt();
+    assert!(close(z[0], z2) && close(x[0], (1.0 + z2) / 2.0));
+    for (config, name) in [
+        (
+            PrimalAveragingConfig {
+                momentum: 1.0,
+                ..config
+            },
+            "momentum",
+        ),
+        (
+            PrimalAveragingConfig {
+                lr_power: 1.5,
+                ..config
+            },
+            "lr_power",
+        ),
+        (
+            PrimalAveragingConfig {
+                lr: f64::NAN,
+                ..config
+            },
+            "lr",
+        ),
+    ] {
+        let r = Optimizer::<f64, _>::new(PrimalAveraging::new(config), 1).map(|_| ());
+        assert_eq!(r, Err(Error::InvalidHyperparameter(name)));
+    }
+}
+
+/// The primal-averaging form with the schedule of the paper's convex
+/// analysis (`c_{k+1} = 1/(k+1)`, `η_k = η/√(k+1)`) converges on a convex
+/// quadratic: after `K` steps `f(x_K)` is far below `f(x0)`, and it keeps
+/// decreasing from `K` to `4K`.
+#[test]
+fn primal_averaging_converges_with_the_papers_schedule() {
+    let q = Diagonal::spread(6, 0.2, 2.0);
+    let config = PrimalAveragingConfig {
+        lr: 0.5,
+        uniform: true,
+        lr_power: 0.5,
+        ..Default::default()
+    };
+    let mut opt = Optimizer::<f64, _>::new(PrimalAveraging::new(config), 6).unwrap();
+    let mut x = vec![1.0; 6];
+    let mut z = vec![0.0; 6];
+    let f0 = q.value(&x);
+    let mut at = Vec::new();
+    for k in 1..=4000 {
+        let g = q.grad(&x);
+        opt.step(&mut x, &g, &mut z).unwrap();
+        if k == 1000 || k == 4000 {
+            at.push(q.value(&x));
+        }
+    }
+    assert!(at[0] < 1e-3 * f0 && at[1] < at[0], "{at:?} from {f0}");
+}

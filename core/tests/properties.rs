@@ -38,6 +38,7 @@ impl Judged for Rmsprop {}
 impl Judged for Polyak {}
 impl Judged for Ngd {}
 impl Judged for Accelerated {}
+impl Judged for PrimalAveraging {}
 impl Judged for ScheduleFreeSgd {
     fn judged<T: Float>(opt: &Optimizer<T, Self>, params: &[T], state: &[T]) -> Vec<T> {
         averaged(opt, params, state)
@@ -437,6 +438,41 @@ macro_rules! rows {
             quadratic: Accelerated::new(AcceleratedConfig { l: 4.0, mu: 1.0 }),
             rosenbrock: Accelerated::new(AcceleratedConfig { l: 2500.0, mu: 0.1 }),
             rosenbrock_steps: 20_000,
+        });
+        $check(Row {
+            name: "primal-averaging",
+            quadratic_bar: 1e-4,
+            quadratic: PrimalAveraging::new(PrimalAveragingConfig {
+                lr: 0.2,
+                momentum: 0.9,
+                ..Default::default()
+            }),
+            rosenbrock: PrimalAveraging::new(PrimalAveragingConfig {
+                lr: 2e-3,
+                momentum: 0.9,
+                ..Default::default()
+            }),
+            rosenbrock_steps: 40_000,
+        });
+        $check(Row {
+            name: "primal-averaging-uniform",
+            quadratic_bar: 1e-4,
+            quadratic: PrimalAveraging::new(PrimalAveragingConfig {
+                lr: 0.4,
+                uniform: true,
+                lr_power: 0.5,
+                ..Default::default()
+            }),
+            rosenbrock: PrimalAveraging::new(PrimalAveragingConfig {
+                lr: 2e-3,
+                uniform: true,
+                lr_power: 0.5,
+                ..Default::default()
+            }),
+            // The plain average of every z since the start still leans on the
+            // start of the valley after 1e5 steps (it ends near (0.16, 0.01));
+            // its convex rate is for convex problems.
+            rosenbrock_steps: 0,
         });
     }};
 }

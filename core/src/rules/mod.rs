@@ -18,6 +18,7 @@ pub mod madgrad;
 pub mod mirror_madgrad;
 pub mod ngd;
 pub mod polyak;
+pub mod primal_averaging;
 pub mod prodigy;
 pub mod rmsprop;
 pub mod schedule_free;
