@@ -85,6 +85,7 @@ pub use rules::schedule_free::{
     ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig,
 };
 pub use rules::sgd::{Sgd, SgdConfig};
+pub use rules::shb::{Shb, ShbConfig};
 pub use schedule::Schedule;
 
 /// The README's Rust examples, compiled and run as doctests.

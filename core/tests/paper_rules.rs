@@ -327,6 +327,110 @@ fn accelerated_meets_the_accelerated_rate() {
 }
 
 // ---------------------------------------------------------------------
+// Stochastic heavy ball with weighted iterate averaging (Sebbouh, Gower,
+// Defazio, COLT 2021).
+
+/// Constant `η = 0.5` on `f = ½ x²` from `x0 = z0 = 1`: the weights are
+/// equal, so `x_k` is the mean of `z_0 .. z_k`. `g0 = 1`, `z1 = 0.5`,
+/// `x1 = (1 + 0.5) / 2 = 0.75`; `g1 = 0.75`, `z2 = 0.5 - 0.375 = 0.125`,
+/// `x2 = (1 + 0.5 + 0.125) / 3`.
+#[test]
+fn shb_two_steps_by_hand() {
+    let mut opt = Optimizer::<f64, _>::new(
+        Shb::new(ShbConfig {
+            lr: 0.5,
+            lr_power: 0.0,
+        }),
+        1,
+    )
+    .unwrap();
+    let (mut x, mut z) = ([1.0], [f64::NAN]);
+    opt.step(&mut x, &[1.0], &mut z).unwrap();
+    assert_eq!((x, z), ([0.75], [0.5]));
+    opt.step(&mut x, &[0.75], &mut z).unwrap();
+    assert_eq!(z, [0.125]);
+    assert!(close(x[0], (1.0 + 0.5 + 0.125) / 3.0));
+}
+
+/// With decreasing steps `η_t = η / √(t + 1)`, the last iterate is the
+/// `η_t`-weighted average of the SGD sequence `z_{t+1} = z_t - η_t g_t`
+/// (the paper's reason for the method), and it is the heavy ball
+/// `x+ = x - α_k g + β_k (x - x-)` with `α_k = η_k / (1 + λ_{k+1})`,
+/// `β_k = λ_k / (1 + λ_{k+1})`, `λ_k = Σ_{t<k} η_t / η_k`. Both are
+/// recomputed here from the gradients alone.
+#[test]
+fn shb_is_a_weighted_average_of_sgd_and_a_heavy_ball() {
+    let q = Diagonal {
+        a: vec![1.0, 3.0, 0.5],
+    };
+    let (eta, p) = (0.4, 0.5);
+    let rule = Shb::new(ShbConfig {
+        lr: eta,
+        lr_power: p,
+    });
+    let mut opt = Optimizer::<f64, _>::new(rule, 3).unwrap();
+    let mut x = vec![1.0, -2.0, 0.5];
+    let mut state = vec![0.0; 3];
+    let eta_t = |t: usize| eta / ((t + 1) as f64).powf(p);
+    let lambda = |k: usize| (0..k).map(eta_t).sum::<f64>() / eta_t(k);
+    let (mut z, mut prev) = (x.clone(), x.clone());
+    let mut weighted: Vec<f64> = x.iter().map(|v| eta_t(0) * v).collect();
+    let mut weight = eta_t(0);
+    for k in 0..50 {
+        let g = q.grad(&x);
+        let (a, b) = (
+            eta_t(k) / (1.0 + lambda(k + 1)),
+            lambda(k) / (1.0 + lambda(k + 1)),
+        );
+        let ball: Vec<f64> = (0..3)
+            .map(|i| x[i] - a * g[i] + b * (x[i] - prev[i]))
+            .collect();
+        for i in 0..3 {
+            z[i] -= eta_t(k) * g[i];
+            weighted[i] += eta_t(k + 1) * z[i];
+        }
+        weight += eta_t(k + 1);
+        prev = x.clone();
+        opt.step(&mut x, &g, &mut state).unwrap();
+        let average: Vec<f64> = weighted.iter().map(|w| w / weight).collect();
+        let near = |u: &[f64], v: &[f64]| u.iter().zip(v).all(|(a, b)| (a - b).abs() < 1e-12);
+        assert!(near(&x, &average), "k {k}: {x:?} vs average {average:?}");
+        assert!(near(&x, &ball), "k {k}: {x:?} vs heavy ball {ball:?}");
+        assert!(near(&state, &z));
+    }
+    assert!(close(opt.rule().weight_sum(), weight));
+}
+
+/// On a strongly convex quadratic with a constant `η < 2/L`, the SGD
+/// sequence `z` converges linearly and the averaged iterate `x`, the
+/// `η`-weighted (here uniform) average of `z_0 .. z_k`, follows at the rate
+/// of an average: `x_k - x* = (1/(k+1)) Σ (z_t - x*)`, so `k ‖x_k - x*‖`
+/// stays bounded by `Σ_t ‖z_t - x*‖` while `‖x_k - x*‖ → 0`. (The gradient
+/// is taken at `x`, so `z` is not plain gradient descent; the test measures
+/// the bound rather than assuming it.)
+#[test]
+fn shb_averaged_iterate_converges_on_a_strongly_convex_quadratic() {
+    let q = Diagonal::spread(8, 0.5, 4.0);
+    let rule = Shb::new(ShbConfig {
+        lr: 0.2,
+        lr_power: 0.0,
+    });
+    let mut opt = Optimizer::<f64, _>::new(rule, 8).unwrap();
+    let mut x: Vec<f64> = (0..8).map(|i| 1.0 + 0.25 * i as f64).collect();
+    let mut z = vec![0.0; 8];
+    let f0 = q.value(&x);
+    let mut z_path = norm_sq(&x).sqrt();
+    for k in 1..=4000 {
+        let g = q.grad(&x);
+        opt.step(&mut x, &g, &mut z).unwrap();
+        z_path += norm_sq(&z).sqrt();
+        // ‖x_k‖ = ‖Σ z_t‖ / (k + 1) ≤ Σ ‖z_t‖ / (k + 1).
+        assert!(norm_sq(&x).sqrt() <= z_path / (k as f64 + 1.0) * (1.0 + 1e-12));
+    }
+    assert!(q.value(&x) < 1e-5 * f0, "f = {:e}", q.value(&x));
+}
+
+// ---------------------------------------------------------------------
 // SGD with momentum as primal averaging (Defazio 2020, arXiv 2010.00406).
 
 /// With constant `c = 1 - β` and `η`: `x+ = (1 - c) x + c (z - η g)` and

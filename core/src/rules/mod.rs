@@ -23,6 +23,7 @@ pub mod prodigy;
 pub mod rmsprop;
 pub mod schedule_free;
 pub mod sgd;
+pub mod shb;
 
 /// Step count and learning rate of the last step, common to every rule, for
 /// logging.
