@@ -67,10 +67,16 @@ fn polyak_two_steps_by_hand() {
 }
 
 /// `f* = 1` shifts the gap: `γ = (f - 1) / ‖g‖²`. A loss below `f*`, or a
-/// zero gradient, takes no step; `max_lr` caps `γ`.
+/// zero gradient, takes no step; `lr` scales `γ` and `max_lr` caps it.
 #[test]
 fn polyak_lower_bound_cap_and_degenerate_steps() {
-    let rule = |f_star, max_lr| Polyak::new(PolyakConfig { f_star, max_lr });
+    let rule = |f_star, max_lr| {
+        Polyak::new(PolyakConfig {
+            lr: 1.0,
+            f_star,
+            max_lr,
+        })
+    };
     // g = (3, 4), ‖g‖² = 25, loss 6, f* = 1: γ = 5 / 25 = 0.2.
     let mut opt = Optimizer::<f64, _>::new(rule(1.0, f64::INFINITY), 2).unwrap();
     let mut x = [0.0, 0.0];
@@ -85,6 +91,17 @@ fn polyak_lower_bound_cap_and_degenerate_steps() {
     opt.step_with_loss(&mut x, &[0.0, 0.0], 6.0, &mut [])
         .unwrap();
     assert_all_close(&x, &[-0.6, -0.8]);
+    // lr = 1/2 halves the step: 0.5 · 0.2 (3, 4).
+    let halved = Polyak::new(PolyakConfig {
+        lr: 0.5,
+        f_star: 1.0,
+        max_lr: f64::INFINITY,
+    });
+    let mut opt = Optimizer::<f64, _>::new(halved, 2).unwrap();
+    let mut x = [0.0, 0.0];
+    opt.step_with_loss(&mut x, &[3.0, 4.0], 6.0, &mut [])
+        .unwrap();
+    assert_all_close(&x, &[-0.3, -0.4]);
     // γ would be 0.2, the cap is 0.1.
     let mut opt = Optimizer::<f32, _>::new(rule(1.0, 0.1), 2).unwrap();
     let mut x = [0.0f32, 0.0];
@@ -248,7 +265,11 @@ fn ngd_best_iterate_meets_its_rate() {
 #[test]
 fn accelerated_two_steps_by_hand() {
     let q = Diagonal { a: vec![4.0, 1.0] };
-    let rule = Accelerated::new(AcceleratedConfig { l: 4.0, mu: 1.0 });
+    let rule = Accelerated::new(AcceleratedConfig {
+        l: 4.0,
+        mu: 1.0,
+        lr: 1.0,
+    });
     let mut opt = Optimizer::<f64, _>::new(rule, 2).unwrap();
     let (mut x, mut y) = ([1.0, 2.0], [f64::NAN; 2]);
     let beta = 1.0 / 3.0;
@@ -272,27 +293,62 @@ fn accelerated_two_steps_by_hand() {
 /// `f = L/2 ‖x‖²` in one step.
 #[test]
 fn accelerated_with_mu_equal_to_l_is_gradient_descent() {
-    let rule = Accelerated::new(AcceleratedConfig { l: 2.0, mu: 2.0 });
+    let rule = Accelerated::new(AcceleratedConfig {
+        l: 2.0,
+        mu: 2.0,
+        lr: 1.0,
+    });
     let mut opt = Optimizer::<f64, _>::new(rule, 3).unwrap();
     let (mut x, mut y) = ([1.0, -3.0, 0.5], [0.0; 3]);
     let g = [2.0, -6.0, 1.0];
     opt.step(&mut x, &g, &mut y).unwrap();
     assert_eq!((x, y), ([0.0; 3], [0.0; 3]));
     for (config, name) in [
-        (AcceleratedConfig { l: 0.0, mu: 0.0 }, "l"),
+        (
+            AcceleratedConfig {
+                l: 0.0,
+                mu: 0.0,
+                lr: 1.0,
+            },
+            "l",
+        ),
+        (
+            AcceleratedConfig {
+                l: 1.0,
+                mu: 1.0,
+                lr: -1.0,
+            },
+            "lr",
+        ),
         (
             AcceleratedConfig {
                 l: f64::INFINITY,
                 mu: 1.0,
+                lr: 1.0,
             },
             "l",
         ),
-        (AcceleratedConfig { l: 1.0, mu: 0.0 }, "mu"),
-        (AcceleratedConfig { l: 1.0, mu: 2.0 }, "mu"),
+        (
+            AcceleratedConfig {
+                l: 1.0,
+                mu: 0.0,
+                lr: 1.0,
+            },
+            "mu",
+        ),
+        (
+            AcceleratedConfig {
+                l: 1.0,
+                mu: 2.0,
+                lr: 1.0,
+            },
+            "mu",
+        ),
         (
             AcceleratedConfig {
                 l: 1.0,
                 mu: f64::NAN,
+                lr: 1.0,
             },
             "mu",
         ),
@@ -311,7 +367,7 @@ fn accelerated_with_mu_equal_to_l_is_gradient_descent() {
 fn accelerated_meets_the_accelerated_rate() {
     let (mu, l) = (0.01, 1.0);
     let q = Diagonal::spread(16, mu, l);
-    let rule = Accelerated::new(AcceleratedConfig { l, mu });
+    let rule = Accelerated::new(AcceleratedConfig { l, mu, lr: 1.0 });
     let mut opt = Optimizer::<f64, _>::new(rule, 16).unwrap();
     let mut x: Vec<f64> = (0..16).map(|i| (i as f64 * 0.7).sin() + 0.5).collect();
     let mut y = vec![0.0; 16];

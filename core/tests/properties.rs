@@ -436,8 +436,16 @@ macro_rules! rows {
             name: "accelerated",
             quadratic_bar: 1e-4,
             // The quadratic's curvatures lie in [1, 4].
-            quadratic: Accelerated::new(AcceleratedConfig { l: 4.0, mu: 1.0 }),
-            rosenbrock: Accelerated::new(AcceleratedConfig { l: 2500.0, mu: 0.1 }),
+            quadratic: Accelerated::new(AcceleratedConfig {
+                l: 4.0,
+                mu: 1.0,
+                lr: 1.0,
+            }),
+            rosenbrock: Accelerated::new(AcceleratedConfig {
+                l: 2500.0,
+                mu: 0.1,
+                lr: 1.0,
+            }),
             rosenbrock_steps: 20_000,
         });
         $check(Row {

@@ -13,9 +13,12 @@
 //! `κ = L / μ` and `β = (√L - √μ) / (√L + √μ)`:
 //!
 //! ```text
-//! y_{k+1} = x_k - g / L
+//! y_{k+1} = x_k - lr g / L
 //! x_{k+1} = y_{k+1} + β (y_{k+1} - y_k)          y_0 = x_0
 //! ```
+//!
+//! with `lr = 1`, the default and the references' step; `lr` is there so
+//! that a schedule (or `freestep_optimizer_set_lr`) can scale the step.
 //!
 //! and `f(y_k) - f* ≤ (1 - √(μ/L))^k (f(x_0) - f* + μ/2 ‖x_0 - x*‖²)`.
 //! With `μ = L` the method is gradient descent with step `1/L` (`β = 0`).
@@ -23,7 +26,7 @@
 //! State: `y`, one value per parameter.
 //!
 //! Choices the references leave open:
-//! - A group's lr multiplier `r` scales the gradient step to `r g / L`; a
+//! - A group's lr multiplier `r` scales the gradient step to `r lr g / L`; a
 //!   group with `r = 0` is frozen (no momentum move either).
 //! - The parameters hold `x`, the sequence the gradient is taken at; `y`,
 //!   the sequence with the guarantee above, is the state buffer, and the two
@@ -39,6 +42,9 @@ use crate::rules::Progress;
 /// Hyperparameters of [`Accelerated`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AcceleratedConfig {
+    /// Multiplier of the gradient step `1 / L`, `>= 0` (default 1, the
+    /// method's step).
+    pub lr: f64,
     /// `L`, the smoothness constant (Lipschitz constant of the gradient),
     /// `> 0` (default 1).
     pub l: f64,
@@ -48,7 +54,11 @@ pub struct AcceleratedConfig {
 
 impl Default for AcceleratedConfig {
     fn default() -> Self {
-        Self { l: 1.0, mu: 0.01 }
+        Self {
+            lr: 1.0,
+            l: 1.0,
+            mu: 0.01,
+        }
     }
 }
 
@@ -60,7 +70,7 @@ impl Default for AcceleratedConfig {
 /// ```
 /// use freestep::{Accelerated, AcceleratedConfig, Optimizer};
 ///
-/// let rule = Accelerated::new(AcceleratedConfig { l: 4.0, mu: 1.0 });
+/// let rule = Accelerated::new(AcceleratedConfig { l: 4.0, mu: 1.0, lr: 1.0 });
 /// let mut opt = Optimizer::<f64, _>::new(rule, 1).unwrap();
 /// let (mut x, mut y) = ([1.0], [0.0; Accelerated::state_len(1)]);
 /// // f(x) = 2 x²: y1 = 1 - 4/4 = 0, the minimum, and β (y1 - y0) = -1/3.
@@ -77,7 +87,7 @@ pub struct Accelerated {
 /// The scalars of one accelerated step.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AcceleratedPlan {
-    /// `1 / L`.
+    /// `lr / L`.
     step: f64,
     /// `β = (√L - √μ) / (√L + √μ)`.
     beta: f64,
@@ -112,6 +122,9 @@ impl UpdateRule for Accelerated {
 
     fn validate(&self) -> Result<(), Error> {
         let c = &self.config;
+        if !within(c.lr, 0.0, f64::MAX) {
+            return Err(Error::InvalidHyperparameter("lr"));
+        }
         if !within(c.l, f64::MIN_POSITIVE, f64::MAX) {
             return Err(Error::InvalidHyperparameter("l"));
         }
@@ -128,7 +141,7 @@ impl UpdateRule for Accelerated {
     fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> AcceleratedPlan {
         self.k += 1;
         AcceleratedPlan {
-            step: 1.0 / self.config.l,
+            step: self.config.lr / self.config.l,
             beta: self.beta(),
         }
     }
@@ -157,8 +170,8 @@ impl UpdateRule for Accelerated {
         self.k = 0;
     }
 
-    /// `lr` is the gradient step `1 / L`.
+    /// `lr` is the gradient step `lr / L`.
     fn progress(&self) -> Progress {
-        Progress::plain(self.k, 1.0 / self.config.l)
+        Progress::plain(self.k, self.config.lr / self.config.l)
     }
 }

@@ -13,8 +13,11 @@
 //!
 //! ```text
 //! γ_k     = (f(x_k) - f*) / ‖g‖²
-//! x_{k+1} = x_k - γ_k g
+//! x_{k+1} = x_k - lr γ_k g
 //! ```
+//!
+//! `lr = 1`, the default, is the paper's step; `lr` is there so that a
+//! schedule (or `freestep_optimizer_set_lr`) can scale the step.
 //!
 //! `‖g‖²` is a global sum over all groups, so a step split across threads
 //! gives the bits of the one-call step. A group's lr multiplier scales its
@@ -29,7 +32,7 @@
 //!   an ascent step.
 //! - A `γ_k` that overflows `f64` (a norm below about 1e-154 and no cap)
 //!   takes no step.
-//! - `max_lr` caps `γ_k` (infinity, the default, is the paper's step). The
+//! - `max_lr` caps `lr γ_k` (infinity, the default, is the paper's step). The
 //!   cap is the safeguard of Loizou et al.'s SPS_max (arXiv 2002.10542) and
 //!   is not part of the directional-smoothness analysis.
 //! - The paper's strongly adapted step sizes `1 / M(x_{k+1}, x_k)` solve an
@@ -40,6 +43,7 @@
 
 use crate::error::Error;
 use crate::float::Float;
+use crate::math::within;
 use crate::optimizer::{Piece, PieceMut, UpdateRule};
 use crate::reduce::MAX_SUMS;
 use crate::rules::grad_norm::{descend, squared_norm};
@@ -48,10 +52,12 @@ use crate::rules::Progress;
 /// Hyperparameters of [`Polyak`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PolyakConfig {
+    /// Multiplier of the Polyak step, `>= 0` (default 1, the paper's step).
+    pub lr: f64,
     /// `f*`, the optimal value of the loss or a lower bound on it, finite
     /// (default 0, right for non-negative losses that can be driven to 0).
     pub f_star: f64,
-    /// Largest step size `γ_k`, `> 0`; infinity means no cap (default
+    /// Largest step size `lr γ_k`, `> 0`; infinity means no cap (default
     /// infinity).
     pub max_lr: f64,
 }
@@ -59,6 +65,7 @@ pub struct PolyakConfig {
 impl Default for PolyakConfig {
     fn default() -> Self {
         Self {
+            lr: 1.0,
             f_star: 0.0,
             max_lr: f64::INFINITY,
         }
@@ -92,7 +99,7 @@ pub struct Polyak {
 /// The scalars of one Polyak step.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PolyakPlan {
-    /// `γ_k`, before the group multiplier.
+    /// `lr γ_k`, before the group multiplier.
     lr: f64,
 }
 
@@ -119,13 +126,14 @@ impl Polyak {
     }
 }
 
-/// `(f - f*) / ‖g‖²` with the choices of the module doc, capped at `max_lr`.
-fn polyak_step(loss: f64, f_star: f64, sq_norm: f64, max_lr: f64) -> f64 {
-    let gap = loss - f_star;
+/// `lr (f - f*) / ‖g‖²` with the choices of the module doc, capped at
+/// `max_lr`.
+fn polyak_step(c: &PolyakConfig, loss: f64, sq_norm: f64) -> f64 {
+    let gap = loss - c.f_star;
     if sq_norm <= 0.0 || gap <= 0.0 {
         return 0.0;
     }
-    let step = (gap / sq_norm).min(max_lr);
+    let step = (c.lr * (gap / sq_norm)).min(c.max_lr);
     // A quotient that overflows (a norm below about 1e-154) cannot be
     // applied; without a cap that step is not taken.
     if step.is_finite() {
@@ -142,6 +150,9 @@ impl UpdateRule for Polyak {
 
     fn validate(&self) -> Result<(), Error> {
         let c = &self.config;
+        if !within(c.lr, 0.0, f64::MAX) {
+            return Err(Error::InvalidHyperparameter("lr"));
+        }
         if !c.f_star.is_finite() {
             return Err(Error::InvalidHyperparameter("f_star"));
         }
@@ -164,7 +175,7 @@ impl UpdateRule for Polyak {
         let c = &self.config;
         // The optimizer always passes a loss to a rule that needs one.
         let loss = loss.unwrap_or(c.f_star);
-        let lr = polyak_step(loss, c.f_star, sums[0], c.max_lr);
+        let lr = polyak_step(c, loss, sums[0]);
         self.k += 1;
         self.last_lr = lr;
         PolyakPlan { lr }
@@ -178,7 +189,7 @@ impl UpdateRule for Polyak {
         *self = Self::new(self.config);
     }
 
-    /// `lr` is the last step's `γ_k`.
+    /// `lr` is the last step's `lr γ_k`.
     fn progress(&self) -> Progress {
         Progress::plain(self.k, self.last_lr)
     }
@@ -190,11 +201,14 @@ mod tests {
 
     #[test]
     fn the_step_is_zero_where_the_paper_leaves_it_undefined() {
-        assert_eq!(polyak_step(1.0, 0.0, 0.0, f64::INFINITY), 0.0);
-        assert_eq!(polyak_step(-1.0, 0.0, 4.0, f64::INFINITY), 0.0);
-        assert_eq!(polyak_step(1.0, 0.0, 1e-320, 3.0), 3.0);
-        assert_eq!(polyak_step(1.0, 0.0, 1e-320, f64::INFINITY), 0.0);
-        assert_eq!(polyak_step(3.0, 1.0, 4.0, f64::INFINITY), 0.5);
-        assert_eq!(polyak_step(3.0, 1.0, 4.0, 0.25), 0.25);
+        let c = |lr, f_star, max_lr| PolyakConfig { lr, f_star, max_lr };
+        let free = f64::INFINITY;
+        assert_eq!(polyak_step(&c(1.0, 0.0, free), 1.0, 0.0), 0.0);
+        assert_eq!(polyak_step(&c(1.0, 0.0, free), -1.0, 4.0), 0.0);
+        assert_eq!(polyak_step(&c(1.0, 0.0, 3.0), 1.0, 1e-320), 3.0);
+        assert_eq!(polyak_step(&c(1.0, 0.0, free), 1.0, 1e-320), 0.0);
+        assert_eq!(polyak_step(&c(1.0, 1.0, free), 3.0, 4.0), 0.5);
+        assert_eq!(polyak_step(&c(0.5, 1.0, free), 3.0, 4.0), 0.25);
+        assert_eq!(polyak_step(&c(1.0, 1.0, 0.25), 3.0, 4.0), 0.25);
     }
 }
