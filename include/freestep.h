@@ -264,6 +264,11 @@ enum freestep_rule
      * Mirror MADGRAD (`freestep_mirror_madgrad_init`).
      */
     FREESTEP_RULE_MIRROR_MADGRAD = 16,
+    /**
+     * Gradient descent with the Polyak step size (`freestep_polyak_init`);
+     * its steps need the loss (`freestep_optimizer_step_loss_*`).
+     */
+    FREESTEP_RULE_POLYAK = 25,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -885,6 +890,27 @@ typedef struct freestep_dadapt_adan_config {
 } freestep_dadapt_adan_config;
 
 /**
+ * Hyperparameters of gradient descent with the Polyak step size
+ * (Mishkin et al., arXiv 2403.04081). Steps need the loss: use
+ * `freestep_optimizer_step_loss_*`.
+ */
+typedef struct freestep_polyak_config {
+    /**
+     * Multiplier of the Polyak step, >= 0 (default 1, the paper's step).
+     */
+    double lr;
+    /**
+     * The optimal value of the loss or a lower bound on it, finite
+     * (default 0).
+     */
+    double f_star;
+    /**
+     * Largest step size, > 0; infinity for no cap (default infinity).
+     */
+    double max_lr;
+} freestep_polyak_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -1095,6 +1121,14 @@ freestep_status freestep_dadapt_adagrad_default_config(struct freestep_dadapt_ad
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_dadapt_adan_default_config(struct freestep_dadapt_adan_config *out);
+
+/**
+ * Writes the Polyak step's defaults (the paper's step, f* = 0, no cap) into `*out`.
+ *
+ * `out` must point to a writable `freestep_polyak_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_polyak_default_config(struct freestep_polyak_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1531,6 +1565,35 @@ freestep_status freestep_dadapt_adan_init(struct freestep_optimizer *opt,
                                           size_t n_params,
                                           const struct freestep_group *groups,
                                           size_t n_groups);
+
+/**
+ * Initialises a Polyak step size optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_polyak_init(struct freestep_optimizer *opt,
+                                     size_t opt_size,
+                                     const struct freestep_polyak_config *config,
+                                     freestep_precision precision,
+                                     size_t n_params,
+                                     const struct freestep_group *groups,
+                                     size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

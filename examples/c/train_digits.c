@@ -225,7 +225,8 @@ static float exp_nonpositive(float x)
 /*
  * ln x for a normal positive float. x = m 2^e with m in [sqrt(1/2),
  * sqrt(2)), and ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, from
- * the odd series to s^9. Only the printed loss uses it.
+ * the odd series to s^9. Only the loss uses it: the printed one, and the
+ * one the Polyak step reads.
  */
 static float log_positive(float x)
 {
@@ -709,6 +710,22 @@ static bool init_mirror_madgrad(void)
     return true;
 }
 
+/*
+ * Polyak step size at its defaults: the paper's step with f* = 0, the
+ * lower bound of the cross-entropy. It reads the minibatch loss, which the
+ * training loop passes with every step.
+ */
+static bool init_polyak(void)
+{
+    freestep_polyak_config c;
+    TRY(freestep_polyak_default_config(&c));
+    printf("config lr %g f_star %g max_lr %g\n", c.lr, c.f_star, c.max_lr);
+    base_lr = c.lr;
+    TRY(freestep_polyak_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                             N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -732,6 +749,7 @@ static const rule rules[] = {
     {"dadapt-adagrad", init_dadapt_adagrad, false},
     {"dadapt-adan", init_dadapt_adan, false},
     {"mirror-madgrad", init_mirror_madgrad, false},
+    {"polyak", init_polyak, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -848,20 +866,27 @@ static bool train_epoch(rng *shuffler, double *mean_loss)
     for (size_t start = 0; start < N_TRAIN; start += BATCH) {
         size_t n = N_TRAIN - start < BATCH ? N_TRAIN - start : BATCH;
         float scale = 1.0f / (float)n;
+        double batch_loss = 0.0;
         memset(grads, 0, sizeof grads);
         for (size_t k = 0; k < n; k++) {
             size_t row = batch_order[start + k];
             size_t label = digits_labels[row];
             load_input(row, x);
             forward(x, h, z);
-            loss += softmax_loss(z, label);
+            batch_loss += softmax_loss(z, label);
             backward(x, h, z, label, scale);
         }
+        loss += batch_loss;
         if (!schedule_next_step()) {
             return false;
         }
-        TRY(freestep_optimizer_step_f32(optimizer(), params, grads, N_PARAMS,
-                                        state, state_len));
+        /*
+         * The minibatch's mean loss goes with every step: the rules that
+         * read it (the Polyak step) need it, the others ignore it.
+         */
+        TRY(freestep_optimizer_step_loss_f32(optimizer(), params, grads,
+                                             N_PARAMS, batch_loss / (double)n,
+                                             state, state_len));
         step_count++;
     }
     *mean_loss = loss / N_TRAIN;
@@ -931,7 +956,7 @@ static const char usage[] =
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
-    "        mirror-madgrad\n"
+    "        mirror-madgrad, polyak\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -13,9 +13,9 @@ use freestep_core::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
     DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig,
-    ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule, MAX_GROUPS,
+    MirrorMadgradConfig, Optimizer, Polyak, PolyakConfig, Prodigy, ProdigyConfig, Rmsprop,
+    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -354,6 +354,21 @@ pub struct freestep_dadapt_adan_config {
     pub growth_rate: f64,
     /// Decay before the step instead of dividing after it (default false).
     pub no_prox: bool,
+}
+
+/// Hyperparameters of gradient descent with the Polyak step size
+/// (Mishkin et al., arXiv 2403.04081). Steps need the loss: use
+/// `freestep_optimizer_step_loss_*`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_polyak_config {
+    /// Multiplier of the Polyak step, >= 0 (default 1, the paper's step).
+    pub lr: f64,
+    /// The optimal value of the loss or a lower bound on it, finite
+    /// (default 0).
+    pub f_star: f64,
+    /// Largest step size, > 0; infinity for no cap (default infinity).
+    pub max_lr: f64,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -1033,6 +1048,40 @@ impl Rule for DAdaptAdan {
     }
 }
 
+impl freestep_polyak_config {
+    fn from_core(c: PolyakConfig) -> Self {
+        Self {
+            lr: c.lr,
+            f_star: c.f_star,
+            max_lr: c.max_lr,
+        }
+    }
+}
+
+impl Config for freestep_polyak_config {
+    type Rule = Polyak;
+    unsafe fn read(p: *const Self) -> Polyak {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            PolyakConfig {
+                lr: field!(p, lr),
+                f_star: field!(p, f_star),
+                max_lr: field!(p, max_lr),
+            }
+        };
+        Polyak::new(c)
+    }
+}
+
+impl Rule for Polyak {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_POLYAK
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Polyak(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1314,6 +1363,20 @@ pub extern "C" fn freestep_dadapt_adan_default_config(
     write_default(
         out,
         freestep_dadapt_adan_config::from_core(DAdaptAdanConfig::default()),
+    )
+}
+
+/// Writes the Polyak step's defaults (the paper's step, f* = 0, no cap) into `*out`.
+///
+/// `out` must point to a writable `freestep_polyak_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_polyak_default_config(
+    out: *mut freestep_polyak_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_polyak_config::from_core(PolyakConfig::default()),
     )
 }
 
@@ -1832,6 +1895,41 @@ pub unsafe extern "C" fn freestep_dadapt_adan_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_dadapt_adan_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Polyak step size optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_polyak_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_polyak_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -16,7 +16,7 @@ use core::mem::{align_of, size_of};
 
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
-    Madgrad, MirrorMadgrad, Optimizer, Partial, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    Madgrad, MirrorMadgrad, Optimizer, Partial, Polyak, Prodigy, Rmsprop, ScheduleFreeAdamW,
     ScheduleFreeSgd, Sgd,
 };
 
@@ -107,6 +107,9 @@ pub enum freestep_rule {
     RULE_DADAPT_ADAN = 15,
     /// Mirror MADGRAD (`freestep_mirror_madgrad_init`).
     RULE_MIRROR_MADGRAD = 16,
+    /// Gradient descent with the Polyak step size (`freestep_polyak_init`);
+    /// its steps need the loss (`freestep_optimizer_step_loss_*`).
+    RULE_POLYAK = 25,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -209,6 +212,7 @@ pub(crate) enum Any<T: Float> {
     DAdaptAdagrad(Optimizer<T, DAdaptAdagrad>),
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
     MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
+    Polyak(Optimizer<T, Polyak>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -230,6 +234,7 @@ macro_rules! each_rule {
             Any::DAdaptAdagrad($o) => $e,
             Any::DAdaptAdan($o) => $e,
             Any::MirrorMadgrad($o) => $e,
+            Any::Polyak($o) => $e,
         }
     };
 }

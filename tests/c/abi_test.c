@@ -741,6 +741,56 @@ static void test_adagrad_rmsprop(void)
     CHECK(np_[0] == 1.0 - nm / (sqrt(nv) + 1e-8));
 }
 
+/* ---- Rules from papers without official code --------------------------- */
+
+static void test_paper_rules(void)
+{
+    opt_mem m;
+    freestep_rule rule = 0;
+    /*
+     * The Polyak step reads the loss: g = (3, 4), |g|^2 = 25, loss 6 and
+     * f* = 1 give gamma = (6 - 1) / 25 = 0.2, so p = 1 - 0.2 g. It has no
+     * state. Without the loss the step is refused.
+     */
+    freestep_polyak_config pk;
+    OK(freestep_polyak_default_config(&pk));
+    CHECK(pk.lr == 1.0 && pk.f_star == 0.0 && isinf(pk.max_lr));
+    pk.f_star = 1.0;
+    OK(freestep_polyak_init(OPT(m), sizeof m.b, &pk, FREESTEP_F64, 2, NULL,
+                            0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_POLYAK);
+    CHECK(state_len(OPT(m)) == 0);
+    double kp[2] = {1.0, 1.0}, kg[2] = {3.0, 4.0};
+    CHECK(freestep_optimizer_step_f64(OPT(m), kp, kg, 2, NULL, 0) ==
+          FREESTEP_MISSING_LOSS);
+    OK(freestep_optimizer_step_loss_f64(OPT(m), kp, kg, 2, 6.0, NULL, 0));
+    CHECK(kp[0] == 1.0 - 0.2 * 3.0 && kp[1] == 1.0 - 0.2 * 4.0);
+    /* The same step again in phases: the loss goes to the finish. */
+    partial_mem part;
+    OK(freestep_optimizer_partial_f64(OPT(m), kp, kg, 2, NULL, 0, 0, 2,
+                                      PART(part)));
+    CHECK(freestep_optimizer_finish_loss(OPT(m), PART(part), NAN) ==
+          FREESTEP_NON_FINITE_LOSS);
+    OK(freestep_optimizer_finish_loss(OPT(m), PART(part), 6.0));
+    OK(freestep_optimizer_update_f64(OPT(m), kp, kg, 2, NULL, 0, 0, 2));
+    CHECK(kp[0] == (1.0 - 0.2 * 3.0) - 0.2 * 3.0 &&
+          kp[1] == (1.0 - 0.2 * 4.0) - 0.2 * 4.0);
+    /* In float, with a loss that is not finite first. */
+    OK(freestep_polyak_init(OPT(m), sizeof m.b, &pk, FREESTEP_F32, 2, NULL,
+                            0));
+    float fp[2] = {1, 1}, fg[2] = {3, 4};
+    CHECK(freestep_optimizer_step_loss_f32(OPT(m), fp, fg, 2, INFINITY, NULL,
+                                           0) == FREESTEP_NON_FINITE_LOSS);
+    CHECK(fp[0] == 1.0f && fp[1] == 1.0f);
+    OK(freestep_optimizer_step_loss_f32(OPT(m), fp, fg, 2, 6.0, NULL, 0));
+    CHECK(fp[0] == 1.0f - (float)(0.2 * 3.0) &&
+          fp[1] == 1.0f - (float)(0.2 * 4.0));
+    pk.max_lr = 0.0;
+    CHECK(freestep_polyak_init(OPT(m), sizeof m.b, &pk, FREESTEP_F64, 2, NULL,
+                               0) == FREESTEP_INVALID_HYPERPARAMETER);
+}
+
 /* ---- Schedule-Free ------------------------------------------------------ */
 
 #define SF_N 300
@@ -1493,6 +1543,7 @@ int main(void)
     test_sgd_by_hand();
     test_adam();
     test_adagrad_rmsprop();
+    test_paper_rules();
     test_schedule_free_f64();
     test_schedule_free_f32();
     test_unsupported();
