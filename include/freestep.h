@@ -269,6 +269,10 @@ enum freestep_rule
      * its steps need the loss (`freestep_optimizer_step_loss_*`).
      */
     FREESTEP_RULE_POLYAK = 25,
+    /**
+     * Normalized gradient descent (`freestep_ngd_init`).
+     */
+    FREESTEP_RULE_NGD = 26,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -911,6 +915,17 @@ typedef struct freestep_polyak_config {
 } freestep_polyak_config;
 
 /**
+ * Hyperparameters of normalized gradient descent (Mishkin et al., arXiv
+ * 2403.04081): every step has length lr.
+ */
+typedef struct freestep_ngd_config {
+    /**
+     * Length of every step, >= 0 (default 1e-2).
+     */
+    double lr;
+} freestep_ngd_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -1129,6 +1144,14 @@ freestep_status freestep_dadapt_adan_default_config(struct freestep_dadapt_adan_
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_polyak_default_config(struct freestep_polyak_config *out);
+
+/**
+ * Writes the defaults of normalized gradient descent into `*out`.
+ *
+ * `out` must point to a writable `freestep_ngd_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_ngd_default_config(struct freestep_ngd_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1594,6 +1617,35 @@ freestep_status freestep_polyak_init(struct freestep_optimizer *opt,
                                      size_t n_params,
                                      const struct freestep_group *groups,
                                      size_t n_groups);
+
+/**
+ * Initialises a normalized gradient descent optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_ngd_init(struct freestep_optimizer *opt,
+                                  size_t opt_size,
+                                  const struct freestep_ngd_config *config,
+                                  freestep_precision precision,
+                                  size_t n_params,
+                                  const struct freestep_group *groups,
+                                  size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

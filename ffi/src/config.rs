@@ -13,8 +13,8 @@ use freestep_core::{
     Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
     DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
     DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Optimizer, Polyak, PolyakConfig, Prodigy, ProdigyConfig, Rmsprop,
-    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    MirrorMadgradConfig, Ngd, NgdConfig, Optimizer, Polyak, PolyakConfig, Prodigy, ProdigyConfig,
+    Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
     ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
@@ -369,6 +369,15 @@ pub struct freestep_polyak_config {
     pub f_star: f64,
     /// Largest step size, > 0; infinity for no cap (default infinity).
     pub max_lr: f64,
+}
+
+/// Hyperparameters of normalized gradient descent (Mishkin et al., arXiv
+/// 2403.04081): every step has length lr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_ngd_config {
+    /// Length of every step, >= 0 (default 1e-2).
+    pub lr: f64,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -1082,6 +1091,30 @@ impl Rule for Polyak {
     }
 }
 
+impl freestep_ngd_config {
+    fn from_core(c: NgdConfig) -> Self {
+        Self { lr: c.lr }
+    }
+}
+
+impl Config for freestep_ngd_config {
+    type Rule = Ngd;
+    unsafe fn read(p: *const Self) -> Ngd {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe { NgdConfig { lr: field!(p, lr) } };
+        Ngd::new(c)
+    }
+}
+
+impl Rule for Ngd {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_NGD
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Ngd(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1378,6 +1411,15 @@ pub extern "C" fn freestep_polyak_default_config(
         out,
         freestep_polyak_config::from_core(PolyakConfig::default()),
     )
+}
+
+/// Writes the defaults of normalized gradient descent into `*out`.
+///
+/// `out` must point to a writable `freestep_ngd_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_ngd_default_config(out: *mut freestep_ngd_config) -> freestep_status {
+    write_default(out, freestep_ngd_config::from_core(NgdConfig::default()))
 }
 
 /// Initialises an SGD optimizer in the caller's block `opt`.
@@ -1930,6 +1972,41 @@ pub unsafe extern "C" fn freestep_polyak_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_polyak_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a normalized gradient descent optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_ngd_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_ngd_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

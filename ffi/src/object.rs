@@ -16,7 +16,7 @@ use core::mem::{align_of, size_of};
 
 use freestep_core::{
     Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
-    Madgrad, MirrorMadgrad, Optimizer, Partial, Polyak, Prodigy, Rmsprop, ScheduleFreeAdamW,
+    Madgrad, MirrorMadgrad, Ngd, Optimizer, Partial, Polyak, Prodigy, Rmsprop, ScheduleFreeAdamW,
     ScheduleFreeSgd, Sgd,
 };
 
@@ -110,6 +110,8 @@ pub enum freestep_rule {
     /// Gradient descent with the Polyak step size (`freestep_polyak_init`);
     /// its steps need the loss (`freestep_optimizer_step_loss_*`).
     RULE_POLYAK = 25,
+    /// Normalized gradient descent (`freestep_ngd_init`).
+    RULE_NGD = 26,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -213,6 +215,7 @@ pub(crate) enum Any<T: Float> {
     DAdaptAdan(Optimizer<T, DAdaptAdan>),
     MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
     Polyak(Optimizer<T, Polyak>),
+    Ngd(Optimizer<T, Ngd>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -235,6 +238,7 @@ macro_rules! each_rule {
             Any::DAdaptAdan($o) => $e,
             Any::MirrorMadgrad($o) => $e,
             Any::Polyak($o) => $e,
+            Any::Ngd($o) => $e,
         }
     };
 }

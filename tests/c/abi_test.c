@@ -789,6 +789,26 @@ static void test_paper_rules(void)
     pk.max_lr = 0.0;
     CHECK(freestep_polyak_init(OPT(m), sizeof m.b, &pk, FREESTEP_F64, 2, NULL,
                                0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Normalized GD: g = (3, 4), |g| = 5, so every coordinate moves by
+     * lr g / 5 (formed in double, as the library does).
+     */
+    freestep_ngd_config ng;
+    OK(freestep_ngd_default_config(&ng));
+    CHECK(ng.lr == 1e-2);
+    ng.lr = 0.5;
+    OK(freestep_ngd_init(OPT(m), sizeof m.b, &ng, FREESTEP_F32, 2, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_NGD);
+    CHECK(state_len(OPT(m)) == 0);
+    float np_[2] = {1, 1}, ngr[2] = {3, 4};
+    OK(freestep_optimizer_step_f32(OPT(m), np_, ngr, 2, NULL, 0));
+    CHECK(np_[0] == 1.0f - (float)(0.5 * (3.0 * (1.0 / 5.0))) &&
+          np_[1] == 1.0f - (float)(0.5 * (4.0 * (1.0 / 5.0))));
+    ng.lr = -1.0;
+    CHECK(freestep_ngd_init(OPT(m), sizeof m.b, &ng, FREESTEP_F32, 2, NULL,
+                            0) == FREESTEP_INVALID_HYPERPARAMETER);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */
