@@ -273,6 +273,11 @@ enum freestep_rule
      * Normalized gradient descent (`freestep_ngd_init`).
      */
     FREESTEP_RULE_NGD = 26,
+    /**
+     * Nesterov's accelerated gradient method for strongly convex objectives
+     * (`freestep_accelerated_init`).
+     */
+    FREESTEP_RULE_ACCELERATED = 29,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -926,6 +931,26 @@ typedef struct freestep_ngd_config {
 } freestep_ngd_config;
 
 /**
+ * Hyperparameters of Nesterov's accelerated gradient method for
+ * strongly convex objectives (Defazio, "On the Curved Geometry of
+ * Accelerated Optimization", NeurIPS 2019).
+ */
+typedef struct freestep_accelerated_config {
+    /**
+     * Multiplier of the gradient step 1/L, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * L, the smoothness constant, > 0 (default 1).
+     */
+    double l;
+    /**
+     * mu, the strong convexity constant, in (0, L] (default 0.01).
+     */
+    double mu;
+} freestep_accelerated_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -1152,6 +1177,14 @@ freestep_status freestep_polyak_default_config(struct freestep_polyak_config *ou
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_ngd_default_config(struct freestep_ngd_config *out);
+
+/**
+ * Writes the defaults of the accelerated method (L = 1, mu = 0.01) into `*out`.
+ *
+ * `out` must point to a writable `freestep_accelerated_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_accelerated_default_config(struct freestep_accelerated_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1646,6 +1679,35 @@ freestep_status freestep_ngd_init(struct freestep_optimizer *opt,
                                   size_t n_params,
                                   const struct freestep_group *groups,
                                   size_t n_groups);
+
+/**
+ * Initialises a Nesterov accelerated gradient optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_accelerated_init(struct freestep_optimizer *opt,
+                                          size_t opt_size,
+                                          const struct freestep_accelerated_config *config,
+                                          freestep_precision precision,
+                                          size_t n_params,
+                                          const struct freestep_group *groups,
+                                          size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

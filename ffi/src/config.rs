@@ -10,12 +10,13 @@ use core::mem::size_of;
 use core::ptr::addr_of;
 
 use freestep_core::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
-    DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
-    DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Ngd, NgdConfig, Optimizer, Polyak, PolyakConfig, Prodigy, ProdigyConfig,
-    Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
+    Accelerated, AcceleratedConfig, Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad,
+    DAdaptAdagradConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion,
+    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad,
+    MadgradConfig, MirrorMadgrad, MirrorMadgradConfig, Ngd, NgdConfig, Optimizer, Polyak,
+    PolyakConfig, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -378,6 +379,20 @@ pub struct freestep_polyak_config {
 pub struct freestep_ngd_config {
     /// Length of every step, >= 0 (default 1e-2).
     pub lr: f64,
+}
+
+/// Hyperparameters of Nesterov's accelerated gradient method for
+/// strongly convex objectives (Defazio, "On the Curved Geometry of
+/// Accelerated Optimization", NeurIPS 2019).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_accelerated_config {
+    /// Multiplier of the gradient step 1/L, >= 0 (default 1).
+    pub lr: f64,
+    /// L, the smoothness constant, > 0 (default 1).
+    pub l: f64,
+    /// mu, the strong convexity constant, in (0, L] (default 0.01).
+    pub mu: f64,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -1115,6 +1130,40 @@ impl Rule for Ngd {
     }
 }
 
+impl freestep_accelerated_config {
+    fn from_core(c: AcceleratedConfig) -> Self {
+        Self {
+            lr: c.lr,
+            l: c.l,
+            mu: c.mu,
+        }
+    }
+}
+
+impl Config for freestep_accelerated_config {
+    type Rule = Accelerated;
+    unsafe fn read(p: *const Self) -> Accelerated {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            AcceleratedConfig {
+                lr: field!(p, lr),
+                l: field!(p, l),
+                mu: field!(p, mu),
+            }
+        };
+        Accelerated::new(c)
+    }
+}
+
+impl Rule for Accelerated {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_ACCELERATED
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Accelerated(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1420,6 +1469,20 @@ pub extern "C" fn freestep_polyak_default_config(
 #[no_mangle]
 pub extern "C" fn freestep_ngd_default_config(out: *mut freestep_ngd_config) -> freestep_status {
     write_default(out, freestep_ngd_config::from_core(NgdConfig::default()))
+}
+
+/// Writes the defaults of the accelerated method (L = 1, mu = 0.01) into `*out`.
+///
+/// `out` must point to a writable `freestep_accelerated_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_accelerated_default_config(
+    out: *mut freestep_accelerated_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_accelerated_config::from_core(AcceleratedConfig::default()),
+    )
 }
 
 /// Initialises an SGD optimizer in the caller's block `opt`.
@@ -2007,6 +2070,41 @@ pub unsafe extern "C" fn freestep_ngd_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_ngd_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Nesterov accelerated gradient optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_accelerated_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_accelerated_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -15,9 +15,9 @@
 use core::mem::{align_of, size_of};
 
 use freestep_core::{
-    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
-    Madgrad, MirrorMadgrad, Ngd, Optimizer, Partial, Polyak, Prodigy, Rmsprop, ScheduleFreeAdamW,
-    ScheduleFreeSgd, Sgd,
+    Accelerated, Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd,
+    Float, Lion, Madgrad, MirrorMadgrad, Ngd, Optimizer, Partial, Polyak, Prodigy, Rmsprop,
+    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -112,6 +112,9 @@ pub enum freestep_rule {
     RULE_POLYAK = 25,
     /// Normalized gradient descent (`freestep_ngd_init`).
     RULE_NGD = 26,
+    /// Nesterov's accelerated gradient method for strongly convex objectives
+    /// (`freestep_accelerated_init`).
+    RULE_ACCELERATED = 29,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -216,6 +219,7 @@ pub(crate) enum Any<T: Float> {
     MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
     Polyak(Optimizer<T, Polyak>),
     Ngd(Optimizer<T, Ngd>),
+    Accelerated(Optimizer<T, Accelerated>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -239,6 +243,7 @@ macro_rules! each_rule {
             Any::MirrorMadgrad($o) => $e,
             Any::Polyak($o) => $e,
             Any::Ngd($o) => $e,
+            Any::Accelerated($o) => $e,
         }
     };
 }

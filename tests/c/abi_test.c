@@ -809,6 +809,28 @@ static void test_paper_rules(void)
     ng.lr = -1.0;
     CHECK(freestep_ngd_init(OPT(m), sizeof m.b, &ng, FREESTEP_F32, 2, NULL,
                             0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Accelerated, L = 4, mu = 1, so beta = (2 - 1) / (2 + 1) = 1/3: from
+     * x = y = 1 with g = 4, y = 1 - 4 / 4 = 0 and x = y + beta (y - 1).
+     */
+    freestep_accelerated_config ac;
+    OK(freestep_accelerated_default_config(&ac));
+    CHECK(ac.lr == 1.0 && ac.l == 1.0 && ac.mu == 0.01);
+    ac.l = 4.0;
+    ac.mu = 1.0;
+    OK(freestep_accelerated_init(OPT(m), sizeof m.b, &ac, FREESTEP_F64, 1,
+                                 NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_ACCELERATED);
+    CHECK(state_len(OPT(m)) == 1);
+    double ap[1] = {1.0}, ag[1] = {4.0}, ay[1];
+    OK(freestep_optimizer_step_f64(OPT(m), ap, ag, 1, ay, 1));
+    CHECK(ay[0] == 0.0 && ap[0] == -(1.0 / 3.0));
+    ac.mu = 5.0;
+    CHECK(freestep_accelerated_init(OPT(m), sizeof m.b, &ac, FREESTEP_F64, 1,
+                                    NULL, 0) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */
