@@ -274,6 +274,11 @@ enum freestep_rule
      */
     FREESTEP_RULE_NGD = 26,
     /**
+     * SGD with momentum in its primal-averaging form
+     * (`freestep_primal_averaging_init`).
+     */
+    FREESTEP_RULE_PRIMAL_AVERAGING = 28,
+    /**
      * Nesterov's accelerated gradient method for strongly convex objectives
      * (`freestep_accelerated_init`).
      */
@@ -951,6 +956,30 @@ typedef struct freestep_accelerated_config {
 } freestep_accelerated_config;
 
 /**
+ * Hyperparameters of SGD with momentum in its primal-averaging form
+ * (Defazio, arXiv 2010.00406): z -= eta_k g, x = (1 - c) x + c z.
+ */
+typedef struct freestep_primal_averaging_config {
+    /**
+     * eta, the step of the sequence z, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * beta, with c = 1 - beta, in [0, 1); ignored with uniform
+     * (default 0.9).
+     */
+    double momentum;
+    /**
+     * p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+     */
+    double lr_power;
+    /**
+     * Average z uniformly, c = 1 / (k + 1) (default false).
+     */
+    bool uniform;
+} freestep_primal_averaging_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -1185,6 +1214,14 @@ freestep_status freestep_ngd_default_config(struct freestep_ngd_config *out);
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_accelerated_default_config(struct freestep_accelerated_config *out);
+
+/**
+ * Writes the defaults of primal-averaging SGD (c = 0.1, constant lr) into `*out`.
+ *
+ * `out` must point to a writable `freestep_primal_averaging_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_primal_averaging_default_config(struct freestep_primal_averaging_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1708,6 +1745,35 @@ freestep_status freestep_accelerated_init(struct freestep_optimizer *opt,
                                           size_t n_params,
                                           const struct freestep_group *groups,
                                           size_t n_groups);
+
+/**
+ * Initialises a primal-averaging SGD optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_primal_averaging_init(struct freestep_optimizer *opt,
+                                               size_t opt_size,
+                                               const struct freestep_primal_averaging_config *config,
+                                               freestep_precision precision,
+                                               size_t n_params,
+                                               const struct freestep_group *groups,
+                                               size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

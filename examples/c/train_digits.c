@@ -762,6 +762,23 @@ static bool init_accelerated(void)
     return true;
 }
 
+/*
+ * Primal averaging at its defaults, c = 0.1 and lr 1: SGD with momentum
+ * 0.9 at lr 0.1, the sgd row's setting without its weight decay.
+ */
+static bool init_primal_averaging(void)
+{
+    freestep_primal_averaging_config c;
+    TRY(freestep_primal_averaging_default_config(&c));
+    printf("config lr %g momentum %g lr_power %g uniform %d\n", c.lr,
+           c.momentum, c.lr_power, (int)c.uniform);
+    base_lr = c.lr;
+    TRY(freestep_primal_averaging_init(optimizer(), sizeof opt_memory, &c,
+                                       FREESTEP_F32, N_PARAMS, groups,
+                                       N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -788,6 +805,7 @@ static const rule rules[] = {
     {"polyak", init_polyak, false},
     {"ngd", init_ngd, false},
     {"accelerated", init_accelerated, false},
+    {"primal-averaging", init_primal_averaging, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -994,7 +1012,7 @@ static const char usage[] =
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
-    "        mirror-madgrad, polyak, ngd, accelerated\n"
+    "        mirror-madgrad, polyak, ngd, accelerated, primal-averaging\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -14,9 +14,9 @@ use freestep_core::{
     DAdaptAdagradConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion,
     DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad,
     MadgradConfig, MirrorMadgrad, MirrorMadgradConfig, Ngd, NgdConfig, Optimizer, Polyak,
-    PolyakConfig, Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW,
-    ScheduleFreeAdamWConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
-    MAX_GROUPS,
+    PolyakConfig, PrimalAveraging, PrimalAveragingConfig, Prodigy, ProdigyConfig, Rmsprop,
+    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -393,6 +393,22 @@ pub struct freestep_accelerated_config {
     pub l: f64,
     /// mu, the strong convexity constant, in (0, L] (default 0.01).
     pub mu: f64,
+}
+
+/// Hyperparameters of SGD with momentum in its primal-averaging form
+/// (Defazio, arXiv 2010.00406): z -= eta_k g, x = (1 - c) x + c z.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_primal_averaging_config {
+    /// eta, the step of the sequence z, >= 0 (default 1).
+    pub lr: f64,
+    /// beta, with c = 1 - beta, in [0, 1); ignored with uniform
+    /// (default 0.9).
+    pub momentum: f64,
+    /// p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+    pub lr_power: f64,
+    /// Average z uniformly, c = 1 / (k + 1) (default false).
+    pub uniform: bool,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -1164,6 +1180,43 @@ impl Rule for Accelerated {
     }
 }
 
+impl freestep_primal_averaging_config {
+    fn from_core(c: PrimalAveragingConfig) -> Self {
+        Self {
+            lr: c.lr,
+            momentum: c.momentum,
+            lr_power: c.lr_power,
+            uniform: c.uniform,
+        }
+    }
+}
+
+impl Config for freestep_primal_averaging_config {
+    type Rule = PrimalAveraging;
+    unsafe fn read(p: *const Self) -> PrimalAveraging {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            PrimalAveragingConfig {
+                lr: field!(p, lr),
+                momentum: field!(p, momentum),
+                lr_power: field!(p, lr_power),
+                uniform: flag!(p, uniform),
+            }
+        };
+        PrimalAveraging::new(c)
+    }
+}
+
+impl Rule for PrimalAveraging {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_PRIMAL_AVERAGING
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::PrimalAveraging(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1482,6 +1535,20 @@ pub extern "C" fn freestep_accelerated_default_config(
     write_default(
         out,
         freestep_accelerated_config::from_core(AcceleratedConfig::default()),
+    )
+}
+
+/// Writes the defaults of primal-averaging SGD (c = 0.1, constant lr) into `*out`.
+///
+/// `out` must point to a writable `freestep_primal_averaging_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_primal_averaging_default_config(
+    out: *mut freestep_primal_averaging_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_primal_averaging_config::from_core(PrimalAveragingConfig::default()),
     )
 }
 
@@ -2105,6 +2172,41 @@ pub unsafe extern "C" fn freestep_accelerated_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_accelerated_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a primal-averaging SGD optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_primal_averaging_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_primal_averaging_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -16,8 +16,8 @@ use core::mem::{align_of, size_of};
 
 use freestep_core::{
     Accelerated, Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd,
-    Float, Lion, Madgrad, MirrorMadgrad, Ngd, Optimizer, Partial, Polyak, Prodigy, Rmsprop,
-    ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Float, Lion, Madgrad, MirrorMadgrad, Ngd, Optimizer, Partial, Polyak, PrimalAveraging, Prodigy,
+    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
 };
 
 use crate::boundary::check_ptr;
@@ -112,6 +112,9 @@ pub enum freestep_rule {
     RULE_POLYAK = 25,
     /// Normalized gradient descent (`freestep_ngd_init`).
     RULE_NGD = 26,
+    /// SGD with momentum in its primal-averaging form
+    /// (`freestep_primal_averaging_init`).
+    RULE_PRIMAL_AVERAGING = 28,
     /// Nesterov's accelerated gradient method for strongly convex objectives
     /// (`freestep_accelerated_init`).
     RULE_ACCELERATED = 29,
@@ -220,6 +223,7 @@ pub(crate) enum Any<T: Float> {
     Polyak(Optimizer<T, Polyak>),
     Ngd(Optimizer<T, Ngd>),
     Accelerated(Optimizer<T, Accelerated>),
+    PrimalAveraging(Optimizer<T, PrimalAveraging>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -244,6 +248,7 @@ macro_rules! each_rule {
             Any::Polyak($o) => $e,
             Any::Ngd($o) => $e,
             Any::Accelerated($o) => $e,
+            Any::PrimalAveraging($o) => $e,
         }
     };
 }

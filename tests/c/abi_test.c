@@ -831,6 +831,28 @@ static void test_paper_rules(void)
     CHECK(freestep_accelerated_init(OPT(m), sizeof m.b, &ac, FREESTEP_F64, 1,
                                     NULL, 0) ==
           FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Primal averaging, lr 1, momentum 0.75 (c = 0.25): from x = z = 1
+     * with g = 2, z = 1 - 2 = -1 and x = 0.75 + 0.25 z = 0.5.
+     */
+    freestep_primal_averaging_config pa;
+    OK(freestep_primal_averaging_default_config(&pa));
+    CHECK(pa.lr == 1.0 && pa.momentum == 0.9 && pa.lr_power == 0.0 &&
+          !pa.uniform);
+    pa.momentum = 0.75;
+    OK(freestep_primal_averaging_init(OPT(m), sizeof m.b, &pa, FREESTEP_F64,
+                                      1, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_PRIMAL_AVERAGING);
+    CHECK(state_len(OPT(m)) == 1);
+    double pp[1] = {1.0}, pg[1] = {2.0}, pz[1];
+    OK(freestep_optimizer_step_f64(OPT(m), pp, pg, 1, pz, 1));
+    CHECK(pz[0] == -1.0 && pp[0] == 0.5);
+    pa.momentum = 1.0;
+    CHECK(freestep_primal_averaging_init(OPT(m), sizeof m.b, &pa,
+                                         FREESTEP_F64, 1, NULL, 0) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

@@ -32,7 +32,8 @@ const USAGE: &str =
   --optimizer NAME     adamw-schedulefree (default), sgd-schedulefree, adamw,
                        adam, sgd, prodigy, adagrad, rmsprop, madgrad, lion,
                        dadapt-adam, dadapt-sgd, dadapt-lion, dadapt-adagrad,
-                       dadapt-adan, mirror-madgrad, polyak, ngd, accelerated
+                       dadapt-adan, mirror-madgrad, polyak, ngd, accelerated,
+                       primal-averaging
   --schedule KIND      constant (default), warmup, linear-decay, cosine, wsd,
                        polynomial: scales the rule's lr at every step
   --epochs N           number of epochs (the program's default when absent)
