@@ -274,6 +274,11 @@ enum freestep_rule
      */
     FREESTEP_RULE_NGD = 26,
     /**
+     * Stochastic heavy ball with weighted iterate averaging
+     * (`freestep_shb_init`).
+     */
+    FREESTEP_RULE_SHB = 27,
+    /**
      * SGD with momentum in its primal-averaging form
      * (`freestep_primal_averaging_init`).
      */
@@ -980,6 +985,22 @@ typedef struct freestep_primal_averaging_config {
 } freestep_primal_averaging_config;
 
 /**
+ * Hyperparameters of the stochastic heavy ball with weighted iterate
+ * averaging (Sebbouh, Gower and Defazio, COLT 2021): x is the
+ * eta_k-weighted average of the SGD iterates z.
+ */
+typedef struct freestep_shb_config {
+    /**
+     * eta, the step of the sequence z, >= 0 (default 0.1).
+     */
+    double lr;
+    /**
+     * p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+     */
+    double lr_power;
+} freestep_shb_config;
+
+/**
  * A run of consecutive parameters with its own multipliers. Groups are
  * given in order and must cover the parameters exactly.
  */
@@ -1222,6 +1243,14 @@ freestep_status freestep_accelerated_default_config(struct freestep_accelerated_
  * misaligned pointer is refused and nothing is written.
  */
 freestep_status freestep_primal_averaging_default_config(struct freestep_primal_averaging_config *out);
+
+/**
+ * Writes the defaults of the stochastic heavy ball (constant lr 0.1) into `*out`.
+ *
+ * `out` must point to a writable `freestep_shb_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_shb_default_config(struct freestep_shb_config *out);
 
 /**
  * Initialises an SGD optimizer in the caller's block `opt`.
@@ -1774,6 +1803,35 @@ freestep_status freestep_primal_averaging_init(struct freestep_optimizer *opt,
                                                size_t n_params,
                                                const struct freestep_group *groups,
                                                size_t n_groups);
+
+/**
+ * Initialises a stochastic heavy ball optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_shb_init(struct freestep_optimizer *opt,
+                                  size_t opt_size,
+                                  const struct freestep_shb_config *config,
+                                  freestep_precision precision,
+                                  size_t n_params,
+                                  const struct freestep_group *groups,
+                                  size_t n_groups);
 
 /**
  * The size in bytes of an optimizer object on this target: allocate at

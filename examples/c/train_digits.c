@@ -779,6 +779,23 @@ static bool init_primal_averaging(void)
     return true;
 }
 
+/*
+ * Stochastic heavy ball: its weights are the average of every SGD iterate
+ * since the start. At the default lr of 0.1 the training loss is still
+ * 0.11 after 30 epochs; at lr 2 it ends at 0.003 (at lr 1, 0.009).
+ */
+static bool init_shb(void)
+{
+    freestep_shb_config c;
+    TRY(freestep_shb_default_config(&c));
+    c.lr = 2.0;
+    printf("config lr %g lr_power %g\n", c.lr, c.lr_power);
+    base_lr = c.lr;
+    TRY(freestep_shb_init(optimizer(), sizeof opt_memory, &c, FREESTEP_F32,
+                          N_PARAMS, groups, N_GROUPS));
+    return true;
+}
+
 typedef struct {
     const char *name;
     bool (*init)(void);
@@ -806,6 +823,7 @@ static const rule rules[] = {
     {"ngd", init_ngd, false},
     {"accelerated", init_accelerated, false},
     {"primal-averaging", init_primal_averaging, false},
+    {"shb", init_shb, false},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -1012,7 +1030,8 @@ static const char usage[] =
     "  NAME: adamw-schedulefree (default), sgd-schedulefree, adamw, adam,\n"
     "        sgd, prodigy, adagrad, rmsprop, madgrad, lion, dadapt-adam,\n"
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
-    "        mirror-madgrad, polyak, ngd, accelerated, primal-averaging\n"
+    "        mirror-madgrad, polyak, ngd, accelerated, primal-averaging,\n"
+    "        shb\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
     "        polynomial: the lr of every step is the rule's times the\n"
     "        schedule's multiplier (5% warmup where there is one)\n"

@@ -16,7 +16,7 @@ use freestep_core::{
     MadgradConfig, MirrorMadgrad, MirrorMadgradConfig, Ngd, NgdConfig, Optimizer, Polyak,
     PolyakConfig, PrimalAveraging, PrimalAveragingConfig, Prodigy, ProdigyConfig, Rmsprop,
     RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeSgd,
-    ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule, MAX_GROUPS,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, Shb, ShbConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -409,6 +409,18 @@ pub struct freestep_primal_averaging_config {
     pub lr_power: f64,
     /// Average z uniformly, c = 1 / (k + 1) (default false).
     pub uniform: bool,
+}
+
+/// Hyperparameters of the stochastic heavy ball with weighted iterate
+/// averaging (Sebbouh, Gower and Defazio, COLT 2021): x is the
+/// eta_k-weighted average of the SGD iterates z.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_shb_config {
+    /// eta, the step of the sequence z, >= 0 (default 0.1).
+    pub lr: f64,
+    /// p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+    pub lr_power: f64,
 }
 
 /// Reads field `$f` of the struct at `$p` without forming a reference.
@@ -1217,6 +1229,38 @@ impl Rule for PrimalAveraging {
     }
 }
 
+impl freestep_shb_config {
+    fn from_core(c: ShbConfig) -> Self {
+        Self {
+            lr: c.lr,
+            lr_power: c.lr_power,
+        }
+    }
+}
+
+impl Config for freestep_shb_config {
+    type Rule = Shb;
+    unsafe fn read(p: *const Self) -> Shb {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            ShbConfig {
+                lr: field!(p, lr),
+                lr_power: field!(p, lr_power),
+            }
+        };
+        Shb::new(c)
+    }
+}
+
+impl Rule for Shb {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_SHB
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Shb(opt)
+    }
+}
+
 /// Builds the optimizer described by `config` and writes it into `opt`.
 ///
 /// # Safety
@@ -1550,6 +1594,15 @@ pub extern "C" fn freestep_primal_averaging_default_config(
         out,
         freestep_primal_averaging_config::from_core(PrimalAveragingConfig::default()),
     )
+}
+
+/// Writes the defaults of the stochastic heavy ball (constant lr 0.1) into `*out`.
+///
+/// `out` must point to a writable `freestep_shb_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_shb_default_config(out: *mut freestep_shb_config) -> freestep_status {
+    write_default(out, freestep_shb_config::from_core(ShbConfig::default()))
 }
 
 /// Initialises an SGD optimizer in the caller's block `opt`.
@@ -2207,6 +2260,41 @@ pub unsafe extern "C" fn freestep_primal_averaging_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_primal_averaging_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a stochastic heavy ball optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_shb_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_shb_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

@@ -17,7 +17,7 @@ use core::mem::{align_of, size_of};
 use freestep_core::{
     Accelerated, Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd,
     Float, Lion, Madgrad, MirrorMadgrad, Ngd, Optimizer, Partial, Polyak, PrimalAveraging, Prodigy,
-    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd,
+    Rmsprop, ScheduleFreeAdamW, ScheduleFreeSgd, Sgd, Shb,
 };
 
 use crate::boundary::check_ptr;
@@ -112,6 +112,9 @@ pub enum freestep_rule {
     RULE_POLYAK = 25,
     /// Normalized gradient descent (`freestep_ngd_init`).
     RULE_NGD = 26,
+    /// Stochastic heavy ball with weighted iterate averaging
+    /// (`freestep_shb_init`).
+    RULE_SHB = 27,
     /// SGD with momentum in its primal-averaging form
     /// (`freestep_primal_averaging_init`).
     RULE_PRIMAL_AVERAGING = 28,
@@ -224,6 +227,7 @@ pub(crate) enum Any<T: Float> {
     Ngd(Optimizer<T, Ngd>),
     Accelerated(Optimizer<T, Accelerated>),
     PrimalAveraging(Optimizer<T, PrimalAveraging>),
+    Shb(Optimizer<T, Shb>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -249,6 +253,7 @@ macro_rules! each_rule {
             Any::Ngd($o) => $e,
             Any::Accelerated($o) => $e,
             Any::PrimalAveraging($o) => $e,
+            Any::Shb($o) => $e,
         }
     };
 }

@@ -853,6 +853,25 @@ static void test_paper_rules(void)
     CHECK(freestep_primal_averaging_init(OPT(m), sizeof m.b, &pa,
                                          FREESTEP_F64, 1, NULL, 0) ==
           FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Stochastic heavy ball, constant lr 0.5: the weights are equal, so
+     * from x = z = 1 with g = 1, z = 0.5 and x = (1 + z) / 2 = 0.75.
+     */
+    freestep_shb_config hb;
+    OK(freestep_shb_default_config(&hb));
+    CHECK(hb.lr == 0.1 && hb.lr_power == 0.0);
+    hb.lr = 0.5;
+    OK(freestep_shb_init(OPT(m), sizeof m.b, &hb, FREESTEP_F32, 1, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_SHB);
+    CHECK(state_len(OPT(m)) == 1);
+    float hp[1] = {1}, hg[1] = {1}, hz[1];
+    OK(freestep_optimizer_step_f32(OPT(m), hp, hg, 1, hz, 1));
+    CHECK(hz[0] == 0.5f && hp[0] == 0.75f);
+    hb.lr_power = 2.0;
+    CHECK(freestep_shb_init(OPT(m), sizeof m.b, &hb, FREESTEP_F32, 1, NULL,
+                            0) == FREESTEP_INVALID_HYPERPARAMETER);
 }
 
 /* ---- Schedule-Free ------------------------------------------------------ */

@@ -33,7 +33,7 @@ const USAGE: &str =
                        adam, sgd, prodigy, adagrad, rmsprop, madgrad, lion,
                        dadapt-adam, dadapt-sgd, dadapt-lion, dadapt-adagrad,
                        dadapt-adan, mirror-madgrad, polyak, ngd, accelerated,
-                       primal-averaging
+                       primal-averaging, shb
   --schedule KIND      constant (default), warmup, linear-decay, cosine, wsd,
                        polynomial: scales the rule's lr at every step
   --epochs N           number of epochs (the program's default when absent)
