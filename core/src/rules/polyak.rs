@@ -36,10 +36,12 @@
 //!   cap is the safeguard of Loizou et al.'s SPS_max (arXiv 2002.10542) and
 //!   is not part of the directional-smoothness analysis.
 //! - The paper's strongly adapted step sizes `1 / M(x_{k+1}, x_k)` solve an
-//!   implicit equation that needs gradients at the next iterate (or, on
-//!   quadratics, Hessian products); a step only receives the gradient at
-//!   `x_k`, so they are not offered. The Polyak step is the paper's way of
-//!   adapting to directional smoothness without them.
+//!   implicit equation that needs gradients at the next iterate (on
+//!   quadratics, Hessian products), and its exponential search needs
+//!   several gradients per step. A step here receives one gradient, at
+//!   `x_k`, so neither is offered. The Polyak step (and [`Ngd`](crate::Ngd))
+//!   are the paper's ways of adapting to directional smoothness without
+//!   them.
 
 use crate::error::Error;
 use crate::float::Float;
