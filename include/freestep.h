@@ -301,6 +301,30 @@ enum freestep_rule
      * Schedule-Free RAdam (`freestep_radam_schedulefree_init`).
      */
     FREESTEP_RULE_RADAM_SCHEDULEFREE = 19,
+    /**
+     * Gradient descent with the Polyak step size (`freestep_polyak_init`);
+     * its steps need the loss (`freestep_optimizer_step_loss_*`).
+     */
+    FREESTEP_RULE_POLYAK = 25,
+    /**
+     * Normalized gradient descent (`freestep_ngd_init`).
+     */
+    FREESTEP_RULE_NGD = 26,
+    /**
+     * Stochastic heavy ball with weighted iterate averaging
+     * (`freestep_shb_init`).
+     */
+    FREESTEP_RULE_SHB = 27,
+    /**
+     * SGD with momentum in its primal-averaging form
+     * (`freestep_primal_averaging_init`).
+     */
+    FREESTEP_RULE_PRIMAL_AVERAGING = 28,
+    /**
+     * Nesterov's accelerated gradient method for strongly convex objectives
+     * (`freestep_accelerated_init`).
+     */
+    FREESTEP_RULE_ACCELERATED = 29,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1146,6 +1170,98 @@ typedef struct freestep_group {
      */
     double weight_decay_scale;
 } freestep_group;
+
+/**
+ * Hyperparameters of gradient descent with the Polyak step size
+ * (Mishkin et al., arXiv 2403.04081). Steps need the loss: use
+ * `freestep_optimizer_step_loss_*`.
+ */
+typedef struct freestep_polyak_config {
+    /**
+     * Multiplier of the Polyak step, >= 0 (default 1, the paper's step).
+     */
+    double lr;
+    /**
+     * The optimal value of the loss or a lower bound on it, finite
+     * (default 0).
+     */
+    double f_star;
+    /**
+     * Largest step size, > 0; infinity for no cap (default infinity).
+     */
+    double max_lr;
+} freestep_polyak_config;
+
+/**
+ * Hyperparameters of normalized gradient descent (Mishkin et al., arXiv
+ * 2403.04081): every step has length lr.
+ */
+typedef struct freestep_ngd_config {
+    /**
+     * Length of every step, >= 0 (default 1e-2).
+     */
+    double lr;
+} freestep_ngd_config;
+
+/**
+ * Hyperparameters of Nesterov's accelerated gradient method for
+ * strongly convex objectives (Defazio, "On the Curved Geometry of
+ * Accelerated Optimization", NeurIPS 2019).
+ */
+typedef struct freestep_accelerated_config {
+    /**
+     * Multiplier of the gradient step 1/L, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * L, the smoothness constant, > 0 (default 1).
+     */
+    double l;
+    /**
+     * mu, the strong convexity constant, in (0, L] (default 0.01).
+     */
+    double mu;
+} freestep_accelerated_config;
+
+/**
+ * Hyperparameters of SGD with momentum in its primal-averaging form
+ * (Defazio, arXiv 2010.00406): z -= eta_k g, x = (1 - c) x + c z.
+ */
+typedef struct freestep_primal_averaging_config {
+    /**
+     * eta, the step of the sequence z, >= 0 (default 1).
+     */
+    double lr;
+    /**
+     * beta, with c = 1 - beta, in [0, 1); ignored with uniform
+     * (default 0.9).
+     */
+    double momentum;
+    /**
+     * p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+     */
+    double lr_power;
+    /**
+     * Average z uniformly, c = 1 / (k + 1) (default false).
+     */
+    bool uniform;
+} freestep_primal_averaging_config;
+
+/**
+ * Hyperparameters of the stochastic heavy ball with weighted iterate
+ * averaging (Sebbouh, Gower and Defazio, COLT 2021): x is the
+ * eta_k-weighted average of the SGD iterates z.
+ */
+typedef struct freestep_shb_config {
+    /**
+     * eta, the step of the sequence z, >= 0 (default 0.1).
+     */
+    double lr;
+    /**
+     * p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+     */
+    double lr_power;
+} freestep_shb_config;
 
 /**
  * What a finite-sum method is built for.
@@ -2072,6 +2188,191 @@ freestep_status freestep_radam_schedulefree_init(struct freestep_optimizer *opt,
                                                  size_t n_params,
                                                  const struct freestep_group *groups,
                                                  size_t n_groups);
+
+/**
+ * Writes the Polyak step's defaults (the paper's step, f* = 0, no cap) into `*out`.
+ *
+ * `out` must point to a writable `freestep_polyak_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_polyak_default_config(struct freestep_polyak_config *out);
+
+/**
+ * Writes the defaults of normalized gradient descent into `*out`.
+ *
+ * `out` must point to a writable `freestep_ngd_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_ngd_default_config(struct freestep_ngd_config *out);
+
+/**
+ * Writes the defaults of the accelerated method (L = 1, mu = 0.01) into `*out`.
+ *
+ * `out` must point to a writable `freestep_accelerated_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_accelerated_default_config(struct freestep_accelerated_config *out);
+
+/**
+ * Writes the defaults of primal-averaging SGD (c = 0.1, constant lr) into `*out`.
+ *
+ * `out` must point to a writable `freestep_primal_averaging_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_primal_averaging_default_config(struct freestep_primal_averaging_config *out);
+
+/**
+ * Writes the defaults of the stochastic heavy ball (constant lr 0.1) into `*out`.
+ *
+ * `out` must point to a writable `freestep_shb_config`; NULL or a
+ * misaligned pointer is refused and nothing is written.
+ */
+freestep_status freestep_shb_default_config(struct freestep_shb_config *out);
+
+/**
+ * Initialises a Polyak step size optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_polyak_init(struct freestep_optimizer *opt,
+                                     size_t opt_size,
+                                     const struct freestep_polyak_config *config,
+                                     freestep_precision precision,
+                                     size_t n_params,
+                                     const struct freestep_group *groups,
+                                     size_t n_groups);
+
+/**
+ * Initialises a normalized gradient descent optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_ngd_init(struct freestep_optimizer *opt,
+                                  size_t opt_size,
+                                  const struct freestep_ngd_config *config,
+                                  freestep_precision precision,
+                                  size_t n_params,
+                                  const struct freestep_group *groups,
+                                  size_t n_groups);
+
+/**
+ * Initialises a Nesterov accelerated gradient optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_accelerated_init(struct freestep_optimizer *opt,
+                                          size_t opt_size,
+                                          const struct freestep_accelerated_config *config,
+                                          freestep_precision precision,
+                                          size_t n_params,
+                                          const struct freestep_group *groups,
+                                          size_t n_groups);
+
+/**
+ * Initialises a primal-averaging SGD optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_primal_averaging_init(struct freestep_optimizer *opt,
+                                               size_t opt_size,
+                                               const struct freestep_primal_averaging_config *config,
+                                               freestep_precision precision,
+                                               size_t n_params,
+                                               const struct freestep_group *groups,
+                                               size_t n_groups);
+
+/**
+ * Initialises a stochastic heavy ball optimizer in the caller's block `opt`.
+ *
+ * `opt` points to `opt_size` writable bytes aligned to
+ * `freestep_optimizer_align()`, and `opt_size` must be at least
+ * `freestep_optimizer_size()`. The block's old contents are ignored and
+ * overwritten; the library keeps no pointer to it, to `config` or to
+ * `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+ * element type of every later call. `n_params` counts parameters
+ * (elements). `groups` points to `n_groups` groups that cover the
+ * parameters in order; it may be NULL when `n_groups` is 0, which means one
+ * group with both multipliers at 1.
+ *
+ * On error (NULL or misaligned pointer, block too small, unknown
+ * precision, hyperparameter out of range, bad groups) the block is not
+ * written at all.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for the sizes above.
+ */
+freestep_status freestep_shb_init(struct freestep_optimizer *opt,
+                                  size_t opt_size,
+                                  const struct freestep_shb_config *config,
+                                  freestep_precision precision,
+                                  size_t n_params,
+                                  const struct freestep_group *groups,
+                                  size_t n_groups);
 
 /**
  * Writes into `*out` a method built from `*config` in `precision`, with no

@@ -73,6 +73,7 @@ pub use layout::{Group, MAX_GROUPS, TILE};
 pub use mechanic::{Mechanic, MechanicConfig, Mechanized};
 pub use optimizer::{Optimizer, Piece, PieceMut, UpdateRule};
 pub use reduce::Partial;
+pub use rules::accelerated::{Accelerated, AcceleratedConfig};
 pub use rules::adagrad::{Adagrad, AdagradConfig};
 pub use rules::adam::{Adam, AdamConfig};
 pub use rules::dadapt_adagrad::{DAdaptAdagrad, DAdaptAdagradConfig};
@@ -84,6 +85,9 @@ pub use rules::lion::{Lion, LionConfig};
 pub use rules::madgrad::{Madgrad, MadgradConfig};
 pub use rules::mirror_madgrad::{MirrorMadgrad, MirrorMadgradConfig};
 pub use rules::momo::{Momo, MomoAdam, MomoAdamConfig, MomoConfig};
+pub use rules::ngd::{Ngd, NgdConfig};
+pub use rules::polyak::{Polyak, PolyakConfig};
+pub use rules::primal_averaging::{PrimalAveraging, PrimalAveragingConfig};
 pub use rules::prodigy::{Prodigy, ProdigyConfig};
 pub use rules::rmsprop::{Rmsprop, RmspropConfig};
 pub use rules::schedule_free::{
@@ -91,6 +95,7 @@ pub use rules::schedule_free::{
     ScheduleFreeSgd, ScheduleFreeSgdConfig,
 };
 pub use rules::sgd::{Sgd, SgdConfig};
+pub use rules::shb::{Shb, ShbConfig};
 pub use schedule::Schedule;
 pub use wrapper::{ScheduleFreeWrapper, ScheduleFreeWrapperConfig, Wrapped};
 

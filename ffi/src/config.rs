@@ -10,13 +10,14 @@ use core::mem::size_of;
 use core::ptr::addr_of;
 
 use freestep_core::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
-    DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
-    DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy,
-    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    Accelerated, AcceleratedConfig, Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad,
+    DAdaptAdagradConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion,
+    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Float, Group, Lion, LionConfig, Madgrad,
+    MadgradConfig, MirrorMadgrad, MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig,
+    Ngd, NgdConfig, Optimizer, Polyak, PolyakConfig, PrimalAveraging, PrimalAveragingConfig,
+    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
     ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule, MAX_GROUPS,
+    SgdConfig, Shb, ShbConfig, UpdateRule, MAX_GROUPS,
 };
 
 use crate::boundary::{boundary, check_ptr, Buf, Out};
@@ -2174,6 +2175,468 @@ pub unsafe extern "C" fn freestep_radam_schedulefree_init(
     opt: *mut freestep_optimizer,
     opt_size: usize,
     config: *const freestep_radam_schedulefree_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Hyperparameters of gradient descent with the Polyak step size
+/// (Mishkin et al., arXiv 2403.04081). Steps need the loss: use
+/// `freestep_optimizer_step_loss_*`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_polyak_config {
+    /// Multiplier of the Polyak step, >= 0 (default 1, the paper's step).
+    pub lr: f64,
+    /// The optimal value of the loss or a lower bound on it, finite
+    /// (default 0).
+    pub f_star: f64,
+    /// Largest step size, > 0; infinity for no cap (default infinity).
+    pub max_lr: f64,
+}
+
+/// Hyperparameters of normalized gradient descent (Mishkin et al., arXiv
+/// 2403.04081): every step has length lr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_ngd_config {
+    /// Length of every step, >= 0 (default 1e-2).
+    pub lr: f64,
+}
+
+/// Hyperparameters of Nesterov's accelerated gradient method for
+/// strongly convex objectives (Defazio, "On the Curved Geometry of
+/// Accelerated Optimization", NeurIPS 2019).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_accelerated_config {
+    /// Multiplier of the gradient step 1/L, >= 0 (default 1).
+    pub lr: f64,
+    /// L, the smoothness constant, > 0 (default 1).
+    pub l: f64,
+    /// mu, the strong convexity constant, in (0, L] (default 0.01).
+    pub mu: f64,
+}
+
+/// Hyperparameters of SGD with momentum in its primal-averaging form
+/// (Defazio, arXiv 2010.00406): z -= eta_k g, x = (1 - c) x + c z.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_primal_averaging_config {
+    /// eta, the step of the sequence z, >= 0 (default 1).
+    pub lr: f64,
+    /// beta, with c = 1 - beta, in [0, 1); ignored with uniform
+    /// (default 0.9).
+    pub momentum: f64,
+    /// p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+    pub lr_power: f64,
+    /// Average z uniformly, c = 1 / (k + 1) (default false).
+    pub uniform: bool,
+}
+
+/// Hyperparameters of the stochastic heavy ball with weighted iterate
+/// averaging (Sebbouh, Gower and Defazio, COLT 2021): x is the
+/// eta_k-weighted average of the SGD iterates z.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct freestep_shb_config {
+    /// eta, the step of the sequence z, >= 0 (default 0.1).
+    pub lr: f64,
+    /// p in eta_k = lr / (k + 1)^p, in [0, 1] (default 0).
+    pub lr_power: f64,
+}
+
+impl freestep_polyak_config {
+    fn from_core(c: PolyakConfig) -> Self {
+        Self {
+            lr: c.lr,
+            f_star: c.f_star,
+            max_lr: c.max_lr,
+        }
+    }
+}
+
+impl Config for freestep_polyak_config {
+    type Rule = Polyak;
+    unsafe fn read(p: *const Self) -> Polyak {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            PolyakConfig {
+                lr: field!(p, lr),
+                f_star: field!(p, f_star),
+                max_lr: field!(p, max_lr),
+            }
+        };
+        Polyak::new(c)
+    }
+}
+
+impl Rule for Polyak {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_POLYAK
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Polyak(opt)
+    }
+}
+
+impl freestep_ngd_config {
+    fn from_core(c: NgdConfig) -> Self {
+        Self { lr: c.lr }
+    }
+}
+
+impl Config for freestep_ngd_config {
+    type Rule = Ngd;
+    unsafe fn read(p: *const Self) -> Ngd {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe { NgdConfig { lr: field!(p, lr) } };
+        Ngd::new(c)
+    }
+}
+
+impl Rule for Ngd {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_NGD
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Ngd(opt)
+    }
+}
+
+impl freestep_accelerated_config {
+    fn from_core(c: AcceleratedConfig) -> Self {
+        Self {
+            lr: c.lr,
+            l: c.l,
+            mu: c.mu,
+        }
+    }
+}
+
+impl Config for freestep_accelerated_config {
+    type Rule = Accelerated;
+    unsafe fn read(p: *const Self) -> Accelerated {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            AcceleratedConfig {
+                lr: field!(p, lr),
+                l: field!(p, l),
+                mu: field!(p, mu),
+            }
+        };
+        Accelerated::new(c)
+    }
+}
+
+impl Rule for Accelerated {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_ACCELERATED
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Accelerated(opt)
+    }
+}
+
+impl freestep_primal_averaging_config {
+    fn from_core(c: PrimalAveragingConfig) -> Self {
+        Self {
+            lr: c.lr,
+            momentum: c.momentum,
+            lr_power: c.lr_power,
+            uniform: c.uniform,
+        }
+    }
+}
+
+impl Config for freestep_primal_averaging_config {
+    type Rule = PrimalAveraging;
+    unsafe fn read(p: *const Self) -> PrimalAveraging {
+        // SAFETY: the contract of `read`; plain fields accept any bits and
+        // the flags are read as bytes.
+        let c = unsafe {
+            PrimalAveragingConfig {
+                lr: field!(p, lr),
+                momentum: field!(p, momentum),
+                lr_power: field!(p, lr_power),
+                uniform: flag!(p, uniform),
+            }
+        };
+        PrimalAveraging::new(c)
+    }
+}
+
+impl Rule for PrimalAveraging {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_PRIMAL_AVERAGING
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::PrimalAveraging(opt)
+    }
+}
+
+impl freestep_shb_config {
+    fn from_core(c: ShbConfig) -> Self {
+        Self {
+            lr: c.lr,
+            lr_power: c.lr_power,
+        }
+    }
+}
+
+impl Config for freestep_shb_config {
+    type Rule = Shb;
+    unsafe fn read(p: *const Self) -> Shb {
+        // SAFETY: the contract of `read`; plain fields accept any bits.
+        let c = unsafe {
+            ShbConfig {
+                lr: field!(p, lr),
+                lr_power: field!(p, lr_power),
+            }
+        };
+        Shb::new(c)
+    }
+}
+
+impl Rule for Shb {
+    fn tag(&self) -> freestep_rule {
+        freestep_rule::RULE_SHB
+    }
+    fn into_any<T: Float>(opt: Optimizer<T, Self>) -> Any<T> {
+        Any::Shb(opt)
+    }
+}
+
+/// Writes the Polyak step's defaults (the paper's step, f* = 0, no cap) into `*out`.
+///
+/// `out` must point to a writable `freestep_polyak_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_polyak_default_config(
+    out: *mut freestep_polyak_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_polyak_config::from_core(PolyakConfig::default()),
+    )
+}
+
+/// Writes the defaults of normalized gradient descent into `*out`.
+///
+/// `out` must point to a writable `freestep_ngd_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_ngd_default_config(out: *mut freestep_ngd_config) -> freestep_status {
+    write_default(out, freestep_ngd_config::from_core(NgdConfig::default()))
+}
+
+/// Writes the defaults of the accelerated method (L = 1, mu = 0.01) into `*out`.
+///
+/// `out` must point to a writable `freestep_accelerated_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_accelerated_default_config(
+    out: *mut freestep_accelerated_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_accelerated_config::from_core(AcceleratedConfig::default()),
+    )
+}
+
+/// Writes the defaults of primal-averaging SGD (c = 0.1, constant lr) into `*out`.
+///
+/// `out` must point to a writable `freestep_primal_averaging_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_primal_averaging_default_config(
+    out: *mut freestep_primal_averaging_config,
+) -> freestep_status {
+    write_default(
+        out,
+        freestep_primal_averaging_config::from_core(PrimalAveragingConfig::default()),
+    )
+}
+
+/// Writes the defaults of the stochastic heavy ball (constant lr 0.1) into `*out`.
+///
+/// `out` must point to a writable `freestep_shb_config`; NULL or a
+/// misaligned pointer is refused and nothing is written.
+#[no_mangle]
+pub extern "C" fn freestep_shb_default_config(out: *mut freestep_shb_config) -> freestep_status {
+    write_default(out, freestep_shb_config::from_core(ShbConfig::default()))
+}
+
+/// Initialises a Polyak step size optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_polyak_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_polyak_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a normalized gradient descent optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_ngd_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_ngd_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a Nesterov accelerated gradient optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_accelerated_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_accelerated_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a primal-averaging SGD optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_primal_averaging_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_primal_averaging_config,
+    precision: RawPrecision,
+    n_params: usize,
+    groups: *const freestep_group,
+    n_groups: usize,
+) -> freestep_status {
+    boundary(|| {
+        // SAFETY: this function's contract is `init`'s.
+        unsafe { init(opt, opt_size, config, precision, n_params, groups, n_groups) }
+    })
+}
+
+/// Initialises a stochastic heavy ball optimizer in the caller's block `opt`.
+///
+/// `opt` points to `opt_size` writable bytes aligned to
+/// `freestep_optimizer_align()`, and `opt_size` must be at least
+/// `freestep_optimizer_size()`. The block's old contents are ignored and
+/// overwritten; the library keeps no pointer to it, to `config` or to
+/// `groups`. `precision` is `FREESTEP_F32` or `FREESTEP_F64` and fixes the
+/// element type of every later call. `n_params` counts parameters
+/// (elements). `groups` points to `n_groups` groups that cover the
+/// parameters in order; it may be NULL when `n_groups` is 0, which means one
+/// group with both multipliers at 1.
+///
+/// On error (NULL or misaligned pointer, block too small, unknown
+/// precision, hyperparameter out of range, bad groups) the block is not
+/// written at all.
+///
+/// # Safety
+///
+/// Non-NULL pointers must be valid for the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn freestep_shb_init(
+    opt: *mut freestep_optimizer,
+    opt_size: usize,
+    config: *const freestep_shb_config,
     precision: RawPrecision,
     n_params: usize,
     groups: *const freestep_group,

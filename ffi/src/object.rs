@@ -17,9 +17,10 @@ use core::mem::{align_of, size_of};
 use freestep_core::mechanic::Mechanic;
 use freestep_core::wrapper::ScheduleFreeWrapper;
 use freestep_core::{
-    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Float, Lion,
-    Madgrad, MirrorMadgrad, Momo, MomoAdam, Optimizer, Partial, Prodigy, Rmsprop,
-    ScheduleFreeAdamW, ScheduleFreeRAdam, ScheduleFreeSgd, Sgd,
+    Accelerated, Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd,
+    Float, Lion, Madgrad, MirrorMadgrad, Momo, MomoAdam, Ngd, Optimizer, Partial, Polyak,
+    PrimalAveraging, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeRAdam, ScheduleFreeSgd, Sgd,
+    Shb,
 };
 
 use crate::boundary::check_ptr;
@@ -115,6 +116,20 @@ pub enum freestep_rule {
     RULE_MOMO_ADAM = 18,
     /// Schedule-Free RAdam (`freestep_radam_schedulefree_init`).
     RULE_RADAM_SCHEDULEFREE = 19,
+    /// Gradient descent with the Polyak step size (`freestep_polyak_init`);
+    /// its steps need the loss (`freestep_optimizer_step_loss_*`).
+    RULE_POLYAK = 25,
+    /// Normalized gradient descent (`freestep_ngd_init`).
+    RULE_NGD = 26,
+    /// Stochastic heavy ball with weighted iterate averaging
+    /// (`freestep_shb_init`).
+    RULE_SHB = 27,
+    /// SGD with momentum in its primal-averaging form
+    /// (`freestep_primal_averaging_init`).
+    RULE_PRIMAL_AVERAGING = 28,
+    /// Nesterov's accelerated gradient method for strongly convex objectives
+    /// (`freestep_accelerated_init`).
+    RULE_ACCELERATED = 29,
 }
 
 /// Parameters per layout tile: a phased-step range must start on a multiple
@@ -220,6 +235,11 @@ pub(crate) enum Any<T: Float> {
     MirrorMadgrad(Optimizer<T, MirrorMadgrad>),
     Momo(Optimizer<T, Momo>),
     MomoAdam(Optimizer<T, MomoAdam>),
+    Polyak(Optimizer<T, Polyak>),
+    Ngd(Optimizer<T, Ngd>),
+    Accelerated(Optimizer<T, Accelerated>),
+    PrimalAveraging(Optimizer<T, PrimalAveraging>),
+    Shb(Optimizer<T, Shb>),
 }
 
 /// Runs `$e` with `$o` bound to the optimizer, whatever its rule.
@@ -244,6 +264,11 @@ macro_rules! each_rule {
             Any::MirrorMadgrad($o) => $e,
             Any::Momo($o) => $e,
             Any::MomoAdam($o) => $e,
+            Any::Polyak($o) => $e,
+            Any::Ngd($o) => $e,
+            Any::Accelerated($o) => $e,
+            Any::PrimalAveraging($o) => $e,
+            Any::Shb($o) => $e,
         }
     };
 }

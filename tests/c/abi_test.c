@@ -741,6 +741,139 @@ static void test_adagrad_rmsprop(void)
     CHECK(np_[0] == 1.0 - nm / (sqrt(nv) + 1e-8));
 }
 
+/* ---- Rules from papers without official code --------------------------- */
+
+static void test_paper_rules(void)
+{
+    opt_mem m;
+    freestep_rule rule = 0;
+    /*
+     * The Polyak step reads the loss: g = (3, 4), |g|^2 = 25, loss 6 and
+     * f* = 1 give gamma = (6 - 1) / 25 = 0.2, so p = 1 - 0.2 g. It has no
+     * state. Without the loss the step is refused.
+     */
+    freestep_polyak_config pk;
+    OK(freestep_polyak_default_config(&pk));
+    CHECK(pk.lr == 1.0 && pk.f_star == 0.0 && isinf(pk.max_lr));
+    pk.f_star = 1.0;
+    OK(freestep_polyak_init(OPT(m), sizeof m.b, &pk, FREESTEP_F64, 2, NULL,
+                            0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_POLYAK);
+    CHECK(state_len(OPT(m)) == 0);
+    double kp[2] = {1.0, 1.0}, kg[2] = {3.0, 4.0};
+    CHECK(freestep_optimizer_step_f64(OPT(m), kp, kg, 2, NULL, 0) ==
+          FREESTEP_MISSING_LOSS);
+    OK(freestep_optimizer_step_loss_f64(OPT(m), kp, kg, 2, 6.0, NULL, 0));
+    CHECK(kp[0] == 1.0 - 0.2 * 3.0 && kp[1] == 1.0 - 0.2 * 4.0);
+    /* The same step again in phases: the loss goes to the finish. */
+    partial_mem part;
+    OK(freestep_optimizer_partial_f64(OPT(m), kp, kg, 2, NULL, 0, 0, 2,
+                                      PART(part)));
+    CHECK(freestep_optimizer_finish_loss(OPT(m), PART(part), NAN) ==
+          FREESTEP_NON_FINITE_LOSS);
+    OK(freestep_optimizer_finish_loss(OPT(m), PART(part), 6.0));
+    OK(freestep_optimizer_update_f64(OPT(m), kp, kg, 2, NULL, 0, 0, 2));
+    CHECK(kp[0] == (1.0 - 0.2 * 3.0) - 0.2 * 3.0 &&
+          kp[1] == (1.0 - 0.2 * 4.0) - 0.2 * 4.0);
+    /* In float, with a loss that is not finite first. */
+    OK(freestep_polyak_init(OPT(m), sizeof m.b, &pk, FREESTEP_F32, 2, NULL,
+                            0));
+    float fp[2] = {1, 1}, fg[2] = {3, 4};
+    CHECK(freestep_optimizer_step_loss_f32(OPT(m), fp, fg, 2, INFINITY, NULL,
+                                           0) == FREESTEP_NON_FINITE_LOSS);
+    CHECK(fp[0] == 1.0f && fp[1] == 1.0f);
+    OK(freestep_optimizer_step_loss_f32(OPT(m), fp, fg, 2, 6.0, NULL, 0));
+    CHECK(fp[0] == 1.0f - (float)(0.2 * 3.0) &&
+          fp[1] == 1.0f - (float)(0.2 * 4.0));
+    pk.max_lr = 0.0;
+    CHECK(freestep_polyak_init(OPT(m), sizeof m.b, &pk, FREESTEP_F64, 2, NULL,
+                               0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Normalized GD: g = (3, 4), |g| = 5, so every coordinate moves by
+     * lr g / 5 (formed in double, as the library does).
+     */
+    freestep_ngd_config ng;
+    OK(freestep_ngd_default_config(&ng));
+    CHECK(ng.lr == 1e-2);
+    ng.lr = 0.5;
+    OK(freestep_ngd_init(OPT(m), sizeof m.b, &ng, FREESTEP_F32, 2, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_NGD);
+    CHECK(state_len(OPT(m)) == 0);
+    float np_[2] = {1, 1}, ngr[2] = {3, 4};
+    OK(freestep_optimizer_step_f32(OPT(m), np_, ngr, 2, NULL, 0));
+    CHECK(np_[0] == 1.0f - (float)(0.5 * (3.0 * (1.0 / 5.0))) &&
+          np_[1] == 1.0f - (float)(0.5 * (4.0 * (1.0 / 5.0))));
+    ng.lr = -1.0;
+    CHECK(freestep_ngd_init(OPT(m), sizeof m.b, &ng, FREESTEP_F32, 2, NULL,
+                            0) == FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Accelerated, L = 4, mu = 1, so beta = (2 - 1) / (2 + 1) = 1/3: from
+     * x = y = 1 with g = 4, y = 1 - 4 / 4 = 0 and x = y + beta (y - 1).
+     */
+    freestep_accelerated_config ac;
+    OK(freestep_accelerated_default_config(&ac));
+    CHECK(ac.lr == 1.0 && ac.l == 1.0 && ac.mu == 0.01);
+    ac.l = 4.0;
+    ac.mu = 1.0;
+    OK(freestep_accelerated_init(OPT(m), sizeof m.b, &ac, FREESTEP_F64, 1,
+                                 NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_ACCELERATED);
+    CHECK(state_len(OPT(m)) == 1);
+    double ap[1] = {1.0}, ag[1] = {4.0}, ay[1];
+    OK(freestep_optimizer_step_f64(OPT(m), ap, ag, 1, ay, 1));
+    CHECK(ay[0] == 0.0 && ap[0] == -(1.0 / 3.0));
+    ac.mu = 5.0;
+    CHECK(freestep_accelerated_init(OPT(m), sizeof m.b, &ac, FREESTEP_F64, 1,
+                                    NULL, 0) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Primal averaging, lr 1, momentum 0.75 (c = 0.25): from x = z = 1
+     * with g = 2, z = 1 - 2 = -1 and x = 0.75 + 0.25 z = 0.5.
+     */
+    freestep_primal_averaging_config pa;
+    OK(freestep_primal_averaging_default_config(&pa));
+    CHECK(pa.lr == 1.0 && pa.momentum == 0.9 && pa.lr_power == 0.0 &&
+          !pa.uniform);
+    pa.momentum = 0.75;
+    OK(freestep_primal_averaging_init(OPT(m), sizeof m.b, &pa, FREESTEP_F64,
+                                      1, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_PRIMAL_AVERAGING);
+    CHECK(state_len(OPT(m)) == 1);
+    double pp[1] = {1.0}, pg[1] = {2.0}, pz[1];
+    OK(freestep_optimizer_step_f64(OPT(m), pp, pg, 1, pz, 1));
+    CHECK(pz[0] == -1.0 && pp[0] == 0.5);
+    pa.momentum = 1.0;
+    CHECK(freestep_primal_averaging_init(OPT(m), sizeof m.b, &pa,
+                                         FREESTEP_F64, 1, NULL, 0) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+
+    /*
+     * Stochastic heavy ball, constant lr 0.5: the weights are equal, so
+     * from x = z = 1 with g = 1, z = 0.5 and x = (1 + z) / 2 = 0.75.
+     */
+    freestep_shb_config hb;
+    OK(freestep_shb_default_config(&hb));
+    CHECK(hb.lr == 0.1 && hb.lr_power == 0.0);
+    hb.lr = 0.5;
+    OK(freestep_shb_init(OPT(m), sizeof m.b, &hb, FREESTEP_F32, 1, NULL, 0));
+    OK(freestep_optimizer_rule(OPT(m), &rule));
+    CHECK(rule == FREESTEP_RULE_SHB);
+    CHECK(state_len(OPT(m)) == 1);
+    float hp[1] = {1}, hg[1] = {1}, hz[1];
+    OK(freestep_optimizer_step_f32(OPT(m), hp, hg, 1, hz, 1));
+    CHECK(hz[0] == 0.5f && hp[0] == 0.75f);
+    hb.lr_power = 2.0;
+    CHECK(freestep_shb_init(OPT(m), sizeof m.b, &hb, FREESTEP_F32, 1, NULL,
+                            0) == FREESTEP_INVALID_HYPERPARAMETER);
+}
+
 /* ---- Schedule-Free ------------------------------------------------------ */
 
 #define SF_N 300
@@ -1940,6 +2073,7 @@ int main(void)
     test_sgd_by_hand();
     test_adam();
     test_adagrad_rmsprop();
+    test_paper_rules();
     test_schedule_free_f64();
     test_schedule_free_f32();
     test_unsupported();

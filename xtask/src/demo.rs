@@ -34,7 +34,8 @@ const USAGE: &str =
                        dadapt-adam, dadapt-sgd, dadapt-lion, dadapt-adagrad,
                        dadapt-adan, mirror-madgrad, momo, momo-adam,
                        mechanic-adamw, mechanic-sgd, radam-schedulefree,
-                       schedulefree-wrapper-sgd
+                       schedulefree-wrapper-sgd, polyak, ngd, accelerated,
+                       primal-averaging, shb
   --schedule KIND      constant (default), warmup, linear-decay, cosine, wsd,
                        polynomial: scales the rule's lr at every step
   --epochs N           number of epochs (the program's default when absent)
