@@ -26,9 +26,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use freestep::{
-    Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Lion, Madgrad,
-    MirrorMadgrad, Momo, MomoAdam, Prodigy, Rmsprop, ScheduleFreeAdamW, ScheduleFreeRAdam,
-    ScheduleFreeSgd, Sgd,
+    Accelerated, Adagrad, Adam, DAdaptAdagrad, DAdaptAdam, DAdaptAdan, DAdaptLion, DAdaptSgd, Lion,
+    Madgrad, MirrorMadgrad, Momo, MomoAdam, Ngd, Polyak, PrimalAveraging, Prodigy, Rmsprop,
+    ScheduleFreeAdamW, ScheduleFreeRAdam, ScheduleFreeSgd, Sgd, Shb,
 };
 
 use crate::cross::QEMU_SYSTEM_OPTIONS;
@@ -80,6 +80,11 @@ fn rules() -> Vec<(&'static str, f64)> {
         ("momo", per(Momo::state_len(n))),
         ("momo-adam", per(MomoAdam::state_len(n))),
         ("radam-schedulefree", per(ScheduleFreeRAdam::state_len(n))),
+        ("polyak", per(Polyak::state_len(n))),
+        ("ngd", per(Ngd::state_len(n))),
+        ("shb", per(Shb::state_len(n))),
+        ("primal-averaging", per(PrimalAveraging::state_len(n))),
+        ("accelerated", per(Accelerated::state_len(n))),
     ]
 }
 

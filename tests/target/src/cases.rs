@@ -7,13 +7,14 @@
 
 use freestep::rules::schedule_free::ScheduleFree;
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
-    DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
-    DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad,
-    MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy,
-    ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
-    ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
-    SgdConfig, UpdateRule,
+    Accelerated, AcceleratedConfig, Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad,
+    DAdaptAdagradConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion,
+    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Error, Float, Group, Lion, LionConfig, Madgrad,
+    MadgradConfig, MirrorMadgrad, MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig,
+    Ngd, NgdConfig, Optimizer, Polyak, PolyakConfig, PrimalAveraging, PrimalAveragingConfig,
+    Prodigy, ProdigyConfig, Rmsprop, RmspropConfig, Schedule, ScheduleFreeAdamW,
+    ScheduleFreeAdamWConfig, ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd,
+    ScheduleFreeSgdConfig, Sgd, SgdConfig, Shb, ShbConfig, UpdateRule,
 };
 
 /// A rule of the library with its configuration.
@@ -37,11 +38,16 @@ pub enum Rule {
     MirrorMadgrad(MirrorMadgradConfig),
     Momo(MomoConfig),
     MomoAdam(MomoAdamConfig),
+    Polyak(PolyakConfig),
+    Ngd(NgdConfig),
+    Shb(ShbConfig),
+    PrimalAveraging(PrimalAveragingConfig),
+    Accelerated(AcceleratedConfig),
 }
 
 /// The rules, by their C ABI names (`FREESTEP_RULE_*`), where Adam with
 /// decoupled weight decay is AdamW.
-pub const RULE_NAMES: [&str; 19] = [
+pub const RULE_NAMES: [&str; 24] = [
     "sgd",
     "adam",
     "adamw",
@@ -61,6 +67,11 @@ pub const RULE_NAMES: [&str; 19] = [
     "momo",
     "momo-adam",
     "radam-schedulefree",
+    "polyak",
+    "ngd",
+    "shb",
+    "primal-averaging",
+    "accelerated",
 ];
 
 impl Rule {
@@ -86,6 +97,11 @@ impl Rule {
             Rule::Momo(_) => 16,
             Rule::MomoAdam(_) => 17,
             Rule::ScheduleFreeRAdam(_) => 18,
+            Rule::Polyak(_) => 19,
+            Rule::Ngd(_) => 20,
+            Rule::Shb(_) => 21,
+            Rule::PrimalAveraging(_) => 22,
+            Rule::Accelerated(_) => 23,
         }
     }
 
@@ -97,6 +113,11 @@ impl Rule {
             Rule::ScheduleFreeSgd(c) => job.run(ScheduleFreeSgd::new(c)),
             Rule::ScheduleFreeAdamW(c) => job.run(ScheduleFreeAdamW::new(c)),
             Rule::ScheduleFreeRAdam(c) => job.run(ScheduleFreeRAdam::new(c)),
+            Rule::Polyak(c) => job.run(Polyak::new(c)),
+            Rule::Ngd(c) => job.run(Ngd::new(c)),
+            Rule::Shb(c) => job.run(Shb::new(c)),
+            Rule::PrimalAveraging(c) => job.run(PrimalAveraging::new(c)),
+            Rule::Accelerated(c) => job.run(Accelerated::new(c)),
             Rule::Prodigy(c) => job.run(Prodigy::new(c)),
             Rule::Adagrad(c) => job.run(Adagrad::new(c)),
             Rule::Rmsprop(c) => job.run(Rmsprop::new(c)),
@@ -190,6 +211,21 @@ impl Weights for MirrorMadgrad {
 impl Weights for Momo {
     lr_access!();
 }
+impl Weights for Polyak {
+    lr_access!();
+}
+impl Weights for Ngd {
+    lr_access!();
+}
+impl Weights for Shb {
+    lr_access!();
+}
+impl Weights for PrimalAveraging {
+    lr_access!();
+}
+impl Weights for Accelerated {
+    lr_access!();
+}
 impl Weights for MomoAdam {
     lr_access!();
 }
@@ -274,7 +310,7 @@ const TWO_GROUPS: [Group; 2] = [
 
 /// The cases, tuned so that each also descends on the quadratic within the
 /// steps of [`crate::properties`].
-pub const CASES: [Case; 40] = [
+pub const CASES: [Case; 47] = [
     Case {
         name: "sgd",
         rule: Rule::Sgd(SgdConfig {
@@ -860,6 +896,75 @@ pub const CASES: [Case; 40] = [
             use_fstar: true,
         }),
         groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        // f* = 0 is the minimum of the descent check's quadratic.
+        name: "polyak",
+        rule: Rule::Polyak(PolyakConfig {
+            lr: 1.0,
+            f_star: 0.0,
+            max_lr: f64::INFINITY,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "polyak-capped-groups",
+        rule: Rule::Polyak(PolyakConfig {
+            lr: 0.9,
+            f_star: -0.5,
+            max_lr: 0.5,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        name: "ngd",
+        rule: Rule::Ngd(NgdConfig { lr: 0.2 }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "shb",
+        rule: Rule::Shb(ShbConfig {
+            lr: 0.3,
+            lr_power: 0.0,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "primal-averaging",
+        rule: Rule::PrimalAveraging(PrimalAveragingConfig {
+            lr: 0.3,
+            momentum: 0.9,
+            uniform: false,
+            lr_power: 0.0,
+        }),
+        groups: &[],
+        schedule: None,
+    },
+    Case {
+        name: "primal-averaging-uniform-groups",
+        rule: Rule::PrimalAveraging(PrimalAveragingConfig {
+            lr: 0.5,
+            momentum: 0.9,
+            uniform: true,
+            lr_power: 0.5,
+        }),
+        groups: &TWO_GROUPS,
+        schedule: None,
+    },
+    Case {
+        // The quadratic's curvatures lie in [0.5, 2.5].
+        name: "accelerated",
+        rule: Rule::Accelerated(AcceleratedConfig {
+            lr: 1.0,
+            l: 2.5,
+            mu: 0.5,
+        }),
+        groups: &[],
         schedule: None,
     },
 ];

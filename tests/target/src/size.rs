@@ -22,19 +22,21 @@
 mod bare;
 
 use freestep::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad, DAdaptAdagradConfig, DAdaptAdam,
-    DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion, DAdaptLionConfig, DAdaptSgd,
-    DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig, MirrorMadgrad, MirrorMadgradConfig,
-    Momo, MomoAdam, MomoAdamConfig, MomoConfig, Optimizer, Prodigy, ProdigyConfig, Rmsprop,
-    RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig, ScheduleFreeRAdam,
-    ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd, SgdConfig, UpdateRule,
+    Accelerated, AcceleratedConfig, Adagrad, AdagradConfig, Adam, AdamConfig, DAdaptAdagrad,
+    DAdaptAdagradConfig, DAdaptAdam, DAdaptAdamConfig, DAdaptAdan, DAdaptAdanConfig, DAdaptLion,
+    DAdaptLionConfig, DAdaptSgd, DAdaptSgdConfig, Lion, LionConfig, Madgrad, MadgradConfig,
+    MirrorMadgrad, MirrorMadgradConfig, Momo, MomoAdam, MomoAdamConfig, MomoConfig, Ngd, NgdConfig,
+    Optimizer, Polyak, PolyakConfig, PrimalAveraging, PrimalAveragingConfig, Prodigy,
+    ProdigyConfig, Rmsprop, RmspropConfig, ScheduleFreeAdamW, ScheduleFreeAdamWConfig,
+    ScheduleFreeRAdam, ScheduleFreeRAdamConfig, ScheduleFreeSgd, ScheduleFreeSgdConfig, Sgd,
+    SgdConfig, Shb, ShbConfig, UpdateRule,
 };
 
 /// The most parameters a run may ask for.
 pub const N_MAX: usize = 256;
 
 /// The rules measured, by name; `none` builds the empty firmware.
-pub const RULES: [&str; 22] = [
+pub const RULES: [&str; 27] = [
     "none",
     "sgd",
     "sgd-momentum",
@@ -57,6 +59,11 @@ pub const RULES: [&str; 22] = [
     "momo",
     "momo-adam",
     "radam-schedulefree",
+    "polyak",
+    "ngd",
+    "shb",
+    "primal-averaging",
+    "accelerated",
 ];
 
 const RULE: &str = match option_env!("FREESTEP_SIZE_RULE") {
@@ -288,6 +295,29 @@ fn run(n: usize, count: usize, bufs: &mut Buffers, measure: bool) -> Option<usiz
         ),
         21 => steps(
             ScheduleFreeRAdam::new(ScheduleFreeRAdamConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        22 => steps(
+            Polyak::new(PolyakConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        23 => steps(Ngd::new(NgdConfig::default()), n, count, bufs, measure),
+        24 => steps(Shb::new(ShbConfig::default()), n, count, bufs, measure),
+        25 => steps(
+            PrimalAveraging::new(PrimalAveragingConfig::default()),
+            n,
+            count,
+            bufs,
+            measure,
+        ),
+        26 => steps(
+            Accelerated::new(AcceleratedConfig::default()),
             n,
             count,
             bufs,
