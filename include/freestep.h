@@ -182,6 +182,11 @@ enum freestep_status
      * The loss given to the step is NaN or infinite; the step was refused.
      */
     FREESTEP_NON_FINITE_LOSS = 23,
+    /**
+     * A recorded gradient norm given to `freestep_schedule_refine_*` is
+     * NaN, infinite, zero or negative.
+     */
+    FREESTEP_INVALID_NORM = 24,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -332,6 +337,12 @@ enum freestep_schedule_kind
      * Linear warmup, then `((total - t) / (total - warmup))^power`.
      */
     FREESTEP_SCHEDULE_POLYNOMIAL = 6,
+    /**
+     * Linear warmup, then the factorial-power decay
+     * `(s + offset)^(-power) / offset^(-power)`, `s = t - warmup`: about
+     * `(offset / (s + offset))^power`, with no end (`total` is ignored).
+     */
+    FREESTEP_SCHEDULE_FACTORIAL_POWER = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -956,9 +967,14 @@ typedef struct freestep_schedule {
      */
     double final_value;
     /**
-     * Polynomial: the exponent, > 0.
+     * Polynomial: the exponent, > 0. Factorial power: the exponent, >= 0.
      */
     double power;
+    /**
+     * Factorial power: the offset, >= 0 (larger starts the decay more
+     * gently).
+     */
+    double offset;
 } freestep_schedule;
 
 #ifdef __cplusplus
@@ -1966,6 +1982,84 @@ freestep_status freestep_optimizer_eval_params_f64(const struct freestep_optimiz
 freestep_status freestep_schedule_multiplier(const struct freestep_schedule *schedule,
                                              uint64_t step,
                                              double *out);
+
+/**
+ * Computes the refined schedule of Defazio, Cutkosky, Mehta and
+ * Mishchenko (arXiv 2310.07831) from `norms`, the `len` gradient norms an
+ * earlier run recorded at its steps, and writes the multiplier of the base
+ * learning rate of step `t` (from 0) into `out[t]`: finite, in (0, 1], the
+ * largest exactly 1. `tau`, in [0, 1], is the width of the median filter
+ * that smooths the norms, as a fraction of the run (0.1 is moderate; 0
+ * filters nothing). See `freestep::schedule::refined` for the formula.
+ *
+ * `out` holds `out_len` floats and must not overlap `norms`. Returns
+ * `FREESTEP_BAD_LENGTH` when `len` is 0 or differs from `out_len`,
+ * `FREESTEP_INVALID_HYPERPARAMETER` for `tau`, `FREESTEP_INVALID_NORM`
+ * for a norm that is NaN, infinite, zero or negative,
+ * `FREESTEP_OVERLAPPING_BUFFERS`, or a pointer status; on error `out` is
+ * not written.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for their lengths: `norms` for reading,
+ * `out` for writing.
+ */
+freestep_status freestep_schedule_refine_f32(const float *norms,
+                                             size_t len,
+                                             double tau,
+                                             float *out,
+                                             size_t out_len);
+
+/**
+ * `freestep_schedule_refine_f32` with `double` norms and multipliers.
+ *
+ * # Safety
+ *
+ * As for `freestep_schedule_refine_f32`.
+ */
+freestep_status freestep_schedule_refine_f64(const double *norms,
+                                             size_t len,
+                                             double tau,
+                                             double *out,
+                                             size_t out_len);
+
+/**
+ * Writes the factorial power `x^(alpha) = Γ(x + 1) / Γ(x + 1 - alpha)`
+ * into `*out` (the falling factorial `x (x - 1) … (x - alpha + 1)` for a
+ * whole `alpha`), after Defazio and Gower, "The Power of Factorial
+ * Powers" (ACML 2021).
+ *
+ * Needs finite `x > -1` and `x + 1 - alpha > 0`; otherwise
+ * `FREESTEP_INVALID_HYPERPARAMETER`. A NULL or misaligned `out` is
+ * refused. On error `*out` is not written.
+ *
+ * # Safety
+ *
+ * A non-NULL `out` must be valid for writing a `double`.
+ */
+freestep_status freestep_schedule_factorial_power(double x,
+                                                  double alpha,
+                                                  double *out);
+
+/**
+ * Writes the constants of step `step` (from 0) of the momentum method
+ * whose average weights iterate `s` by the factorial power `(s + r)^(r)`:
+ * the heavy-ball momentum `t / (t + r + 2)` into `*momentum` and the
+ * primal-averaging weight `(r + 1) / (t + r + 1)` into `*averaging`.
+ * `r = 0` is the running average; `r = 1` gives momentum `t / (t + 3)`.
+ *
+ * Needs finite `r > -1`; otherwise `FREESTEP_INVALID_HYPERPARAMETER`.
+ * NULL, misaligned or coinciding out-pointers are refused. On error
+ * neither is written.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for writing a `double`.
+ */
+freestep_status freestep_schedule_factorial_momentum(uint64_t step,
+                                                     double r,
+                                                     double *momentum,
+                                                     double *averaging);
 
 /**
  * A one-line, NUL-terminated English description of `status` (a

@@ -40,6 +40,9 @@ pub enum Error {
     MissingLoss,
     /// The loss given to the step is NaN or infinite; the step was not taken.
     NonFiniteLoss,
+    /// A recorded gradient norm given to a schedule is NaN, infinite, zero
+    /// or negative.
+    InvalidNorm,
 }
 
 impl Error {
@@ -60,6 +63,7 @@ impl Error {
             Error::NoPendingStep => "update called before finish",
             Error::MissingLoss => "this rule needs the loss; step with the loss",
             Error::NonFiniteLoss => "the loss is NaN or infinite; step refused",
+            Error::InvalidNorm => "a gradient norm is NaN, infinite, zero or negative",
         }
     }
 }

@@ -792,7 +792,7 @@ static const schedule_name schedule_names[] = {
 #define N_SCHEDULES (sizeof schedule_names / sizeof schedule_names[0])
 
 static freestep_schedule lr_schedule = {FREESTEP_SCHEDULE_CONSTANT, 0, 0, 0,
-                                        0.0, 0.0};
+                                        0.0, 0.0, 0.0};
 static uint64_t step_count; /* steps taken so far */
 
 static const schedule_name *find_schedule(const char *name)

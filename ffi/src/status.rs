@@ -69,6 +69,9 @@ pub enum freestep_status {
     MISSING_LOSS = 22,
     /// The loss given to the step is NaN or infinite; the step was refused.
     NON_FINITE_LOSS = 23,
+    /// A recorded gradient norm given to `freestep_schedule_refine_*` is
+    /// NaN, infinite, zero or negative.
+    INVALID_NORM = 24,
 }
 
 /// A `freestep_status` as C passes it to `freestep_status_message`: any
@@ -96,6 +99,7 @@ pub(crate) fn status_of(error: Error) -> freestep_status {
         Error::NoPendingStep => S::NO_PENDING_STEP,
         Error::MissingLoss => S::MISSING_LOSS,
         Error::NonFiniteLoss => S::NON_FINITE_LOSS,
+        Error::InvalidNorm => S::INVALID_NORM,
         _ => S::UNKNOWN_ERROR,
     }
 }
@@ -131,7 +135,7 @@ macro_rules! core_message {
 /// The message of a status number, including numbers no status has.
 fn message(status: u32) -> &'static CStr {
     use freestep_status as S;
-    const ALL: [freestep_status; 24] = [
+    const ALL: [freestep_status; 25] = [
         S::OK,
         S::NULL_POINTER,
         S::MISALIGNED_POINTER,
@@ -156,6 +160,7 @@ fn message(status: u32) -> &'static CStr {
         S::UNKNOWN_ERROR,
         S::MISSING_LOSS,
         S::NON_FINITE_LOSS,
+        S::INVALID_NORM,
     ];
     let Some(&status) = ALL.iter().find(|s| **s as u32 == status) else {
         return c"unknown freestep status";
@@ -185,6 +190,7 @@ fn message(status: u32) -> &'static CStr {
         S::UNKNOWN_ERROR => c"error unknown to this version of the C ABI",
         S::MISSING_LOSS => core_message!(Error::MissingLoss),
         S::NON_FINITE_LOSS => core_message!(Error::NonFiniteLoss),
+        S::INVALID_NORM => core_message!(Error::InvalidNorm),
     }
 }
 
@@ -231,6 +237,7 @@ mod tests {
             Error::NoPendingStep,
             Error::MissingLoss,
             Error::NonFiniteLoss,
+            Error::InvalidNorm,
         ];
         for e in errors {
             let text = message(status_of(e) as u32).to_str().unwrap();
@@ -241,9 +248,9 @@ mod tests {
     #[test]
     fn every_number_has_a_message() {
         assert_eq!(message(0), c"success");
-        assert_eq!(message(24), c"unknown freestep status");
+        assert_eq!(message(25), c"unknown freestep status");
         assert_eq!(message(u32::MAX), c"unknown freestep status");
-        for n in 1..24 {
+        for n in 1..25 {
             assert_ne!(message(n), c"unknown freestep status", "status {n}");
         }
     }

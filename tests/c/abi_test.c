@@ -214,11 +214,11 @@ static void test_version_and_messages(void)
     const char *unknown = freestep_status_message(9999);
     CHECK(unknown != NULL && strlen(unknown) > 0);
     CHECK(strcmp(freestep_status_message(FREESTEP_OK), "success") == 0);
-    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_NON_FINITE_LOSS; s++) {
+    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_INVALID_NORM; s++) {
         const char *m = freestep_status_message(s);
         CHECK(m != NULL && strcmp(m, unknown) != 0);
     }
-    CHECK(strcmp(freestep_status_message(FREESTEP_NON_FINITE_LOSS + 1),
+    CHECK(strcmp(freestep_status_message(FREESTEP_INVALID_NORM + 1),
                  unknown) == 0);
     CHECK(FREESTEP_OK == 0 && FREESTEP_NULL_POINTER == 1 &&
           FREESTEP_UNSUPPORTED == 18 && FREESTEP_F32 == 1 &&
@@ -1433,7 +1433,8 @@ static void test_threads(void)
  */
 static void test_schedules(void)
 {
-    freestep_schedule s = {FREESTEP_SCHEDULE_LINEAR_DECAY, 0, 4, 0, 0.0, 0.0};
+    freestep_schedule s = {FREESTEP_SCHEDULE_LINEAR_DECAY, 0, 4, 0,
+                           0.0, 0.0, 0.0};
     double want[5] = {1.0, 0.75, 0.5, 0.25, 0.0};
     for (uint64_t t = 0; t < 5; t++) {
         double m = -1.0;
@@ -1449,13 +1450,15 @@ static void test_schedules(void)
         CHECK(m == with_warmup[t]);
     }
     /* All warmup, and a one-step run: no division by zero. */
-    freestep_schedule all = {FREESTEP_SCHEDULE_COSINE, 3, 3, 0, 0.0, 0.0};
+    freestep_schedule all = {FREESTEP_SCHEDULE_COSINE, 3, 3, 0,
+                             0.0, 0.0, 0.0};
     double m = -1.0;
     CHECK(freestep_schedule_multiplier(&all, 2, &m) == FREESTEP_OK && m == 1.0);
-    freestep_schedule one = {FREESTEP_SCHEDULE_POLYNOMIAL, 0, 1, 0, 0.0, 2.0};
+    freestep_schedule one = {FREESTEP_SCHEDULE_POLYNOMIAL, 0, 1, 0,
+                             0.0, 2.0, 0.0};
     CHECK(freestep_schedule_multiplier(&one, 0, &m) == FREESTEP_OK && m == 1.0);
     freestep_schedule wsd = {FREESTEP_SCHEDULE_WARMUP_STABLE_DECAY, 2, 8, 3,
-                             0.0, 0.0};
+                             0.0, 0.0, 0.0};
     CHECK(freestep_schedule_multiplier(&wsd, 4, &m) == FREESTEP_OK && m == 1.0);
     CHECK(freestep_schedule_multiplier(&wsd, 6, &m) == FREESTEP_OK &&
           m == 2.0 / 3.0);
@@ -1484,6 +1487,85 @@ static void test_schedules(void)
     CHECK(untouched == 42.0);
 }
 
+/*
+ * The refined schedule, by hand: norms 2, 1, 1, 2 without filtering
+ * (tau 0) give weights 1/4, 1, 1, 1/4 (1 / norm^2, scaled by the smallest
+ * norm), tail sums from the end 1/4, 5/4, 9/4, 10/4, products 5/8, 9/4,
+ * 5/4, 1/16, and over the peak 9/4: 5/18, 1, 5/9, 1/36. Bad input writes
+ * nothing.
+ */
+static void test_refined_schedule(void)
+{
+    const double norms[4] = {2.0, 1.0, 1.0, 2.0};
+    double out[4] = {0};
+    OK(freestep_schedule_refine_f64(norms, 4, 0.0, out, 4));
+    CHECK(out[0] == 5.0 / 18.0 && out[1] == 1.0 && out[2] == 5.0 / 9.0 &&
+          out[3] == 1.0 / 36.0);
+    const float norms32[4] = {2.0f, 1.0f, 1.0f, 2.0f};
+    float out32[4] = {0};
+    OK(freestep_schedule_refine_f32(norms32, 4, 0.0, out32, 4));
+    CHECK(out32[0] == (float)(5.0 / 18.0) && out32[1] == 1.0f);
+
+    double kept[4] = {7.0, 7.0, 7.0, 7.0};
+    const double nan_norm[4] = {1.0, NAN, 1.0, 1.0};
+    const double zero_norm[4] = {1.0, 0.0, 1.0, 1.0};
+    CHECK(freestep_schedule_refine_f64(nan_norm, 4, 0.1, kept, 4) ==
+          FREESTEP_INVALID_NORM);
+    CHECK(freestep_schedule_refine_f64(zero_norm, 4, 0.1, kept, 4) ==
+          FREESTEP_INVALID_NORM);
+    CHECK(freestep_schedule_refine_f64(norms, 4, 1.5, kept, 4) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_schedule_refine_f64(norms, 4, 0.1, kept, 3) ==
+          FREESTEP_BAD_LENGTH);
+    CHECK(freestep_schedule_refine_f64(norms, 0, 0.1, kept, 0) ==
+          FREESTEP_BAD_LENGTH);
+    CHECK(freestep_schedule_refine_f64(NULL, 4, 0.1, kept, 4) ==
+          FREESTEP_NULL_POINTER);
+    CHECK(freestep_schedule_refine_f64(kept, 4, 0.1, kept + 1, 3) ==
+          FREESTEP_OVERLAPPING_BUFFERS);
+    CHECK(kept[0] == 7.0 && kept[1] == 7.0 && kept[2] == 7.0 &&
+          kept[3] == 7.0);
+}
+
+/*
+ * Factorial powers, by hand: 5^(3) = 5 * 4 * 3 = 60; 3^(-2) = 1 / (4 * 5).
+ * The schedule with power 1 and offset 1 after a warmup of 2 is
+ * (s + 1)^(-1) / 1^(-1) = 2 / (s + 2) at s = t - 2. With r = 1 the
+ * momentum of step 3 is 3 / (3 + 3) and the averaging weight 2 / (3 + 2).
+ */
+static void test_factorial_powers(void)
+{
+    double v = -1.0;
+    OK(freestep_schedule_factorial_power(5.0, 3.0, &v));
+    CHECK(v == 60.0);
+    OK(freestep_schedule_factorial_power(3.0, -2.0, &v));
+    CHECK(v == 1.0 / 20.0);
+    freestep_schedule s = {FREESTEP_SCHEDULE_FACTORIAL_POWER, 2, 0, 0,
+                           0.0, 1.0, 1.0};
+    double want[5] = {0.5, 1.0, 1.0, 2.0 / 3.0, 0.5};
+    for (uint64_t t = 0; t < 5; t++) {
+        double m = -1.0;
+        CHECK(freestep_schedule_multiplier(&s, t, &m) == FREESTEP_OK);
+        CHECK(m == want[t]);
+    }
+    double beta = -1.0, c = -1.0;
+    OK(freestep_schedule_factorial_momentum(3, 1.0, &beta, &c));
+    CHECK(beta == 0.5 && c == 2.0 / 5.0);
+
+    double untouched = 42.0, other = 42.0;
+    CHECK(freestep_schedule_factorial_power(2.0, 3.0, &untouched) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_schedule_factorial_momentum(0, -1.0, &untouched, &other) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_schedule_factorial_momentum(0, 1.0, &untouched,
+                                               &untouched) ==
+          FREESTEP_OVERLAPPING_BUFFERS);
+    s.offset = -1.0;
+    CHECK(freestep_schedule_multiplier(&s, 3, &untouched) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(untouched == 42.0 && other == 42.0);
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1503,6 +1585,8 @@ int main(void)
     test_phased_f32();
     test_threads();
     test_schedules();
+    test_refined_schedule();
+    test_factorial_powers();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);
