@@ -25,14 +25,17 @@
  * is compiled with -ffp-contract=off so that no multiply-add is fused. Its
  * last line is a digest of the final weights for comparing targets.
  *
- * Usage: train_digits [--optimizer NAME] [--epochs N]
- * with NAME one of adamw-schedulefree (default), sgd-schedulefree, adamw,
- * adam, sgd, prodigy. It prints the settings, then one line per epoch,
+ * Usage: train_digits [--optimizer NAME] [--schedule KIND] [--epochs N]
+ * with NAME one of the rules listed in `usage` below (default
+ * adamw-schedulefree). It prints the settings, then one line per epoch,
  *   epoch <e> loss <mean training loss> train_acc <a> lr <lr> d <d or ->
  * where the loss is taken at the weights being trained and the accuracy at
  * the eval weights once the epoch is over, and lr and d are what the
  * optimizer reports; then `test accuracy: <a>` on the 300 held-out rows and
- * `weights digest: <hex>`.
+ * `weights digest: <hex>`. With `--schedule refined` a first run records
+ * its gradient norms and ends with `recording run test accuracy:` and
+ * `recording run weights digest:`; a line describes the refined schedule
+ * made from the norms, and the second run, trained on it, ends as above.
  *
  * Build and run from the repository root (what `cargo xtask demo` does):
  *   cargo build -p freestep-ffi --release
@@ -774,12 +777,25 @@ static bool train_mode(const rule *r)
  * With a schedule other than "constant", every step sets the rule's lr to
  * base_lr times the schedule's multiplier at that step. The run's total
  * steps are known once the epochs are: warmup takes 5% of them, the final
- * decay of warmup-stable-decay 20%.
+ * decay of warmup-stable-decay 20%. The factorial-power decay (exponent
+ * 1/2) is offset by one epoch, so it falls gently from 1 to about 0.18.
+ *
+ * "refined" is two runs. The first trains at the rule's constant lr and
+ * records the norm of every step's minibatch gradient; freestep turns the
+ * recorded norms into one multiplier per step (refined_lr, median filter a
+ * tenth of the run wide), and the second run, from the same initial
+ * weights and batch order, trains with them.
  */
 typedef struct {
     const char *name;
-    uint32_t kind;
+    uint32_t kind; /* a freestep_schedule_kind, or SCHEDULE_REFINED */
 } schedule_name;
+
+#define SCHEDULE_REFINED 0u /* not a freestep kind: a table of multipliers */
+#define REFINE_TAU 0.1
+/* The refined schedule's arrays: room for 64 epochs of steps. */
+#define STEPS_PER_EPOCH ((N_TRAIN + BATCH - 1) / BATCH)
+#define REFINE_CAPACITY (64 * STEPS_PER_EPOCH)
 
 static const schedule_name schedule_names[] = {
     {"constant", FREESTEP_SCHEDULE_CONSTANT},
@@ -788,12 +804,19 @@ static const schedule_name schedule_names[] = {
     {"cosine", FREESTEP_SCHEDULE_COSINE},
     {"wsd", FREESTEP_SCHEDULE_WARMUP_STABLE_DECAY},
     {"polynomial", FREESTEP_SCHEDULE_POLYNOMIAL},
+    {"factorial", FREESTEP_SCHEDULE_FACTORIAL_POWER},
+    {"refined", SCHEDULE_REFINED},
 };
 #define N_SCHEDULES (sizeof schedule_names / sizeof schedule_names[0])
 
 static freestep_schedule lr_schedule = {FREESTEP_SCHEDULE_CONSTANT, 0, 0, 0,
                                         0.0, 0.0, 0.0};
 static uint64_t step_count; /* steps taken so far */
+
+/* What the steps of the current run do with the refined schedule. */
+static enum { NOT_REFINED, RECORD_NORMS, FOLLOW_REFINED } refine_mode;
+static float grad_norms[REFINE_CAPACITY]; /* recorded by the first run */
+static float refined_lr[REFINE_CAPACITY]; /* multipliers for the second */
 
 static const schedule_name *find_schedule(const char *name)
 {
@@ -808,32 +831,70 @@ static const schedule_name *find_schedule(const char *name)
 /* Fills lr_schedule for a run of `epochs` and prints it. */
 static void plan_schedule(const schedule_name *s, size_t epochs)
 {
-    uint64_t per_epoch = (N_TRAIN + BATCH - 1) / BATCH;
-    uint64_t total = per_epoch * (uint64_t)epochs;
-    lr_schedule.kind = s->kind;
+    uint64_t total = STEPS_PER_EPOCH * (uint64_t)epochs;
+    bool formula = s->kind != FREESTEP_SCHEDULE_CONSTANT &&
+                   s->kind != SCHEDULE_REFINED;
+    lr_schedule.kind = formula ? s->kind : FREESTEP_SCHEDULE_CONSTANT;
     lr_schedule.total = total;
-    lr_schedule.warmup = s->kind == FREESTEP_SCHEDULE_CONSTANT
-                             ? 0
-                             : (total / 20 > 0 ? total / 20 : 1);
+    lr_schedule.warmup = formula ? (total / 20 > 0 ? total / 20 : 1) : 0;
     lr_schedule.decay = total / 5;
     lr_schedule.final_value = 0.0;
-    lr_schedule.power = 2.0;
-    if (s->kind != FREESTEP_SCHEDULE_CONSTANT) {
+    lr_schedule.power = s->kind == FREESTEP_SCHEDULE_FACTORIAL_POWER ? 0.5
+                                                                     : 2.0;
+    lr_schedule.offset = STEPS_PER_EPOCH;
+    if (formula) {
         printf("schedule %s warmup %llu total %llu\n", s->name,
                (unsigned long long)lr_schedule.warmup,
                (unsigned long long)total);
     }
 }
 
-/* Sets the lr of the next step from the schedule. */
+/*
+ * Before each step: sets its lr from the schedule, or records the norm of
+ * its gradient for the refined schedule.
+ */
 static bool schedule_next_step(void)
 {
+    if (refine_mode == RECORD_NORMS) {
+        double sum = 0.0;
+        for (size_t i = 0; i < N_PARAMS; i++) {
+            sum += (double)grads[i] * (double)grads[i];
+        }
+        grad_norms[step_count] = (float)sqrt_newton(sum);
+        return true;
+    }
+    if (refine_mode == FOLLOW_REFINED) {
+        TRY(freestep_optimizer_set_lr(optimizer(),
+                                      base_lr * refined_lr[step_count]));
+        return true;
+    }
     if (lr_schedule.kind == FREESTEP_SCHEDULE_CONSTANT) {
         return true;
     }
     double m;
     TRY(freestep_schedule_multiplier(&lr_schedule, step_count, &m));
     TRY(freestep_optimizer_set_lr(optimizer(), base_lr * m));
+    return true;
+}
+
+/*
+ * Between the two runs of "refined": the schedule from the recorded norms,
+ * and a line saying where it peaks and how it starts and ends.
+ */
+static bool refine_schedule(size_t steps)
+{
+    TRY(freestep_schedule_refine_f32(grad_norms, steps, REFINE_TAU,
+                                     refined_lr, steps));
+    size_t peak = 0;
+    for (size_t t = 1; t < steps; t++) {
+        if (refined_lr[t] > refined_lr[peak]) {
+            peak = t;
+        }
+    }
+    printf("schedule refined tau %g from %lu recorded norms: first %.6g "
+           "peak at step %lu last %.6g\n",
+           REFINE_TAU, (unsigned long)steps, refined_lr[0],
+           (unsigned long)peak, refined_lr[steps - 1]);
     return true;
 }
 
@@ -886,7 +947,9 @@ static bool print_epoch(size_t epoch, double loss, double train_acc)
     return true;
 }
 
-static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
+/* One training run; its result lines start with `prefix`. */
+static bool run(const rule *r, const schedule_name *schedule, size_t epochs,
+                const char *prefix)
 {
     rng splitter = {SPLIT_SEED};
     rng shuffler = {SHUFFLE_SEED};
@@ -896,6 +959,7 @@ static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
     shuffle(order, DIGITS_ROWS, &splitter);
     memcpy(batch_order, order, sizeof batch_order);
     init_params();
+    step_count = 0;
 
     printf("optimizer %s epochs %lu batch %d hidden %d params %d "
            "train %d test %d\n",
@@ -919,9 +983,37 @@ static bool run(const rule *r, const schedule_name *schedule, size_t epochs)
         }
     }
     /* The parameters hold the eval weights here (for every rule). */
-    printf("test accuracy: %.4f\n", accuracy(order + N_TRAIN, N_TEST));
-    printf("weights digest: %016llx\n", (unsigned long long)digest());
+    printf("%stest accuracy: %.4f\n", prefix,
+           accuracy(order + N_TRAIN, N_TEST));
+    printf("%sweights digest: %016llx\n", prefix,
+           (unsigned long long)digest());
     return true;
+}
+
+/*
+ * A plain run, or the two runs of the refined schedule: the first, at a
+ * constant lr, records the gradient norms and prints its results as the
+ * "recording run"; the second trains on the schedule made from them.
+ */
+static bool train(const rule *r, const schedule_name *schedule, size_t epochs)
+{
+    if (schedule->kind != SCHEDULE_REFINED) {
+        refine_mode = NOT_REFINED;
+        return run(r, schedule, epochs, "");
+    }
+    size_t steps = STEPS_PER_EPOCH * epochs;
+    if (steps > REFINE_CAPACITY) {
+        return fail("the refined schedule records at most 64 epochs: raise "
+                    "REFINE_CAPACITY or train fewer epochs");
+    }
+    printf("schedule refined: recording run at the constant lr\n");
+    refine_mode = RECORD_NORMS;
+    if (!run(r, schedule, epochs, "recording run ") ||
+        !refine_schedule(steps)) {
+        return false;
+    }
+    refine_mode = FOLLOW_REFINED;
+    return run(r, schedule, epochs, "");
 }
 
 /* ---- Command line. ---- */
@@ -933,8 +1025,11 @@ static const char usage[] =
     "        dadapt-sgd, dadapt-lion, dadapt-adagrad, dadapt-adan,\n"
     "        mirror-madgrad\n"
     "  KIND: constant (default), warmup, linear-decay, cosine, wsd,\n"
-    "        polynomial: the lr of every step is the rule's times the\n"
-    "        schedule's multiplier (5% warmup where there is one)\n"
+    "        polynomial, factorial: the lr of every step is the rule's\n"
+    "        times the schedule's multiplier (5% warmup where there is\n"
+    "        one); refined: a run at the rule's lr records the gradient\n"
+    "        norms, then a second run trains on the refined schedule made\n"
+    "        from them (at most 64 epochs)\n"
     "  N:    number of epochs, 1..100000 (default 30)\n";
 
 static const rule *find_rule(const char *name)
@@ -1003,7 +1098,7 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    int code = run(r, schedule, epochs) ? EXIT_SUCCESS : EXIT_FAILURE;
+    int code = train(r, schedule, epochs) ? EXIT_SUCCESS : EXIT_FAILURE;
     fflush(stdout);
     if (failure.has_status) {
         fprintf(stderr, "train_digits: %s failed: %s\n", failure.what,
