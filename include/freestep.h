@@ -1549,6 +1549,50 @@ freestep_status freestep_dadapt_adan_init(struct freestep_optimizer *opt,
                                           size_t n_groups);
 
 /**
+ * Fills `weights` (`len` floats) for a layer with `fan_in` inputs and
+ * `fan_out` outputs by the rule of Defazio and Bottou (arXiv 1906.04267):
+ * variance `gain / sqrt(fan_in * fan_out)`, the geometric mean of the
+ * fan-in and fan-out rules, drawn uniformly from `[-a, a)` with
+ * `a = sqrt(3 * gain / sqrt(fan_in * fan_out))`. Use `gain = 2` for a ReLU
+ * network. For a convolution, both fans include the kernel's area.
+ *
+ * `*rng_state` is the state of a SplitMix64 generator: any value seeds it
+ * (0 included), one number is drawn per weight, and the state after the
+ * last is written back, so successive layers can share one stream. The
+ * values are the same bits on every target.
+ *
+ * A zero fan or a gain that is not finite and positive returns
+ * `FREESTEP_INVALID_HYPERPARAMETER`; a `rng_state` inside `weights`
+ * `FREESTEP_OVERLAPPING_BUFFERS`; NULL or misaligned pointers are refused
+ * (`weights` may be NULL when `len` is 0). On error nothing is written.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid: `weights` for writing `len` floats,
+ * `rng_state` for reading and writing a `uint64_t`.
+ */
+freestep_status freestep_init_geometric_f32(float *weights,
+                                            size_t len,
+                                            size_t fan_in,
+                                            size_t fan_out,
+                                            double gain,
+                                            uint64_t *rng_state);
+
+/**
+ * `freestep_init_geometric_f32` for `double` weights.
+ *
+ * # Safety
+ *
+ * As for `freestep_init_geometric_f32`.
+ */
+freestep_status freestep_init_geometric_f64(double *weights,
+                                            size_t len,
+                                            size_t fan_in,
+                                            size_t fan_out,
+                                            double gain,
+                                            uint64_t *rng_state);
+
+/**
  * The size in bytes of an optimizer object on this target: allocate at
  * least this much for `freestep_*_init`.
  */

@@ -53,6 +53,7 @@ extern crate std;
 
 pub mod error;
 pub mod float;
+pub mod init;
 pub mod layout;
 mod math;
 pub mod optimizer;

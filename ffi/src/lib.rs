@@ -23,7 +23,8 @@
 //! exported body goes through; [`object`] the in-memory layout of the two
 //! opaque objects; [`config`] the rule configurations and init functions;
 //! [`optimizer`] the functions that act on an initialised object;
-//! [`schedule`] the learning-rate schedules.
+//! [`schedule`] the learning-rate schedules; [`init`] the weight
+//! initialisation.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
@@ -61,6 +62,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 
 pub mod boundary;
 pub mod config;
+pub mod init;
 pub mod object;
 pub mod optimizer;
 pub mod schedule;
@@ -70,6 +72,7 @@ pub mod status;
 mod tests;
 
 pub use config::*;
+pub use init::*;
 pub use object::*;
 pub use optimizer::*;
 pub use schedule::*;

@@ -1566,6 +1566,43 @@ static void test_factorial_powers(void)
     CHECK(untouched == 42.0 && other == 42.0);
 }
 
+/*
+ * The geometric-mean initialisation, by hand: fans 3 and 3 with gain 4 give
+ * the bound a = sqrt(3 * 4 / sqrt(9)) = 2, so a weight is 4u - 2 with u the
+ * top 53 bits of a SplitMix64 output over 2^53. Seed 0's first output is
+ * 0xe220a8397b1dcdaf, and after two draws the state is twice the
+ * generator's step 0x9e3779b97f4a7c15 (mod 2^64). Bad input writes nothing.
+ */
+static void test_init_geometric(void)
+{
+    double w[2] = {0.0, 0.0};
+    uint64_t rng = 0;
+    OK(freestep_init_geometric_f64(w, 2, 3, 3, 4.0, &rng));
+    double u0 = (double)(UINT64_C(0xe220a8397b1dcdaf) >> 11) * 0x1p-53;
+    CHECK(w[0] == 4.0 * u0 - 2.0);
+    CHECK(w[1] >= -2.0 && w[1] < 2.0);
+    CHECK(rng == UINT64_C(0x9e3779b97f4a7c15) * 2u);
+    float w32[1] = {0.0f};
+    rng = 0;
+    OK(freestep_init_geometric_f32(w32, 1, 3, 3, 4.0, &rng));
+    CHECK(w32[0] == (float)(4.0 * u0 - 2.0));
+
+    double kept[2] = {7.0, 7.0};
+    uint64_t seed = 5;
+    CHECK(freestep_init_geometric_f64(kept, 2, 0, 3, 2.0, &seed) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_init_geometric_f64(kept, 2, 3, 3, 0.0, &seed) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_init_geometric_f64(kept, 2, 3, 3, 2.0, NULL) ==
+          FREESTEP_NULL_POINTER);
+    CHECK(freestep_init_geometric_f64(NULL, 2, 3, 3, 2.0, &seed) ==
+          FREESTEP_NULL_POINTER);
+    CHECK(freestep_init_geometric_f64(kept, 2, 3, 3, 2.0,
+                                      (uint64_t *)(void *)&kept[1]) ==
+          FREESTEP_OVERLAPPING_BUFFERS);
+    CHECK(kept[0] == 7.0 && kept[1] == 7.0 && seed == 5);
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -1587,6 +1624,7 @@ int main(void)
     test_schedules();
     test_refined_schedule();
     test_factorial_powers();
+    test_init_geometric();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);
