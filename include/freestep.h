@@ -967,12 +967,13 @@ typedef struct freestep_schedule {
      */
     double final_value;
     /**
-     * Polynomial: the exponent, > 0. Factorial power: the exponent, >= 0.
+     * Polynomial: the exponent, > 0. Factorial power: the exponent, in
+     * [0, 2^53].
      */
     double power;
     /**
-     * Factorial power: the offset, >= 0 (larger starts the decay more
-     * gently).
+     * Factorial power: the offset, in [0, 2^53] (larger starts the decay
+     * more gently).
      */
     double offset;
 } freestep_schedule;
@@ -1561,7 +1562,8 @@ freestep_status freestep_dadapt_adan_init(struct freestep_optimizer *opt,
  * last is written back, so successive layers can share one stream. The
  * values are the same bits on every target.
  *
- * A zero fan or a gain that is not finite and positive returns
+ * A zero fan, or a gain that is not finite and positive or so extreme that
+ * `a` overflows or rounds to 0, returns
  * `FREESTEP_INVALID_HYPERPARAMETER`; a `rng_state` inside `weights`
  * `FREESTEP_OVERLAPPING_BUFFERS`; NULL or misaligned pointers are refused
  * (`weights` may be NULL when `len` is 0). On error nothing is written.

@@ -79,7 +79,8 @@ impl SplitMix64 {
 /// distribution whose variance is the paper's `gain / √(fan_in · fan_out)`.
 ///
 /// Refuses a zero fan ([`Error::InvalidHyperparameter`] `"fan_in"` or
-/// `"fan_out"`) and a gain that is not finite and positive (`"gain"`).
+/// `"fan_out"`) and a gain that is not finite and positive, or so extreme
+/// that `a` overflows or rounds to 0 (`"gain"`).
 pub fn geometric_bound(fan_in: usize, fan_out: usize, gain: f64) -> Result<f64, Error> {
     if fan_in == 0 {
         return Err(Error::InvalidHyperparameter("fan_in"));
@@ -92,7 +93,12 @@ pub fn geometric_bound(fan_in: usize, fan_out: usize, gain: f64) -> Result<f64, 
     }
     // Float's square root is the correctly rounded one on every target.
     let geometric_fan = Float::sqrt(fan_in as f64 * fan_out as f64);
-    Ok(Float::sqrt(3.0 * gain / geometric_fan))
+    let bound = Float::sqrt(3.0 * gain / geometric_fan);
+    // A gain so large or so small that the bound overflows or vanishes.
+    match bound.is_finite() && bound > 0.0 {
+        true => Ok(bound),
+        false => Err(Error::InvalidHyperparameter("gain")),
+    }
 }
 
 /// Fills `weights` with draws from the uniform distribution on `[-a, a)`,
@@ -214,6 +220,8 @@ mod tests {
             (4, 4, 0.0, "gain"),
             (4, 4, f64::NAN, "gain"),
             (4, 4, f64::INFINITY, "gain"),
+            (4, 4, f64::MAX, "gain"),
+            (usize::MAX, usize::MAX, f64::MIN_POSITIVE, "gain"),
         ];
         for (fan_in, fan_out, gain, what) in cases {
             let got = geometric_uniform(&mut w, fan_in, fan_out, gain, &mut rng);

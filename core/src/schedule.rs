@@ -86,11 +86,11 @@ pub enum Schedule {
     FactorialPower {
         /// Warmup steps (0 for none).
         warmup: u64,
-        /// The exponent, finite and `>= 0` (0 is constant; 1/2 decays like
+        /// The exponent, in `[0, 2^53]` (0 is constant; 1/2 decays like
         /// `1/√t`, 1 like `1/t`).
         alpha: f64,
-        /// The offset, finite and `>= 0`: larger values start the decay
-        /// more gently.
+        /// The offset, in `[0, 2^53]`: larger values start the decay more
+        /// gently.
         offset: f64,
     },
 }
@@ -138,10 +138,11 @@ impl Schedule {
                 }
             }
             Schedule::FactorialPower { alpha, offset, .. } => {
-                if !(alpha.is_finite() && alpha >= 0.0) {
+                let max = factorial::MAX_DECAY_ARGUMENT;
+                if !crate::math::within(alpha, 0.0, max) {
                     return bad("alpha");
                 }
-                match offset.is_finite() && offset >= 0.0 {
+                match crate::math::within(offset, 0.0, max) {
                     true => Ok(()),
                     false => bad("offset"),
                 }
@@ -396,6 +397,11 @@ mod tests {
                 alpha: 0.5,
                 offset: f64::NAN,
             },
+            Schedule::FactorialPower {
+                warmup: 0,
+                alpha: 0.5,
+                offset: 1e300,
+            },
         ];
         for s in bad {
             assert!(
@@ -428,9 +434,22 @@ mod tests {
             alpha: 2.0,
             offset: 0.0,
         };
-        // 0^(-2) = 1 / (1 · 2) and 10^(-2) = 1 / (11 · 12): ratio 2 / 132.
-        assert_eq!(m(steep, 10), (1.0 / 132.0) / 0.5);
+        // 10^(-2) / 0^(-2) = (1 / (11 · 12)) / (1 / (1 · 2)) = 2 / 132,
+        // computed as the factors (0 + 1) / (10 + 1) and (0 + 2) / (10 + 2).
+        assert!((m(steep, 10) - 2.0 / 132.0).abs() < 1e-17);
         assert!(m(steep, u64::MAX) > 0.0);
+        // The largest offset and exponent stay finite, fractional or not.
+        for alpha in [64.0, 64.5, factorial::MAX_DECAY_ARGUMENT] {
+            let far = Schedule::FactorialPower {
+                warmup: 0,
+                alpha,
+                offset: factorial::MAX_DECAY_ARGUMENT,
+            };
+            for t in [1, 1000, u64::MAX] {
+                let v = m(far, t);
+                assert!((0.0..=1.0).contains(&v), "alpha {alpha} t {t}: {v}");
+            }
+        }
     }
 
     #[test]

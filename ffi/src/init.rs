@@ -50,7 +50,8 @@ unsafe fn fill<T: Float>(
 /// last is written back, so successive layers can share one stream. The
 /// values are the same bits on every target.
 ///
-/// A zero fan or a gain that is not finite and positive returns
+/// A zero fan, or a gain that is not finite and positive or so extreme that
+/// `a` overflows or rounds to 0, returns
 /// `FREESTEP_INVALID_HYPERPARAMETER`; a `rng_state` inside `weights`
 /// `FREESTEP_OVERLAPPING_BUFFERS`; NULL or misaligned pointers are refused
 /// (`weights` may be NULL when `len` is 0). On error nothing is written.

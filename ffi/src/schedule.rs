@@ -60,10 +60,11 @@ pub struct freestep_schedule {
     pub decay: u64,
     /// Cosine: the multiplier at the end, in [0, 1].
     pub final_value: f64,
-    /// Polynomial: the exponent, > 0. Factorial power: the exponent, >= 0.
+    /// Polynomial: the exponent, > 0. Factorial power: the exponent, in
+    /// [0, 2^53].
     pub power: f64,
-    /// Factorial power: the offset, >= 0 (larger starts the decay more
-    /// gently).
+    /// Factorial power: the offset, in [0, 2^53] (larger starts the decay
+    /// more gently).
     pub offset: f64,
 }
 

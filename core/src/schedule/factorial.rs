@@ -45,6 +45,8 @@ const MAX_PRODUCT: f64 = 64.0;
 /// `x^(α) = Γ(x + 1) / Γ(x + 1 - α)`, positive, for finite `x > -1` and
 /// `α` with `x + 1 - α > 0` (both Gamma functions at positive arguments);
 /// otherwise [`Error::InvalidHyperparameter`] naming `"x"` or `"alpha"`.
+/// Like `x^α`, it overflows to infinity or underflows to 0 when the
+/// arguments are extreme.
 ///
 /// # Examples
 ///
@@ -78,16 +80,32 @@ fn power_unchecked(x: f64, alpha: f64) -> f64 {
     }
 }
 
+/// The largest offset and exponent of
+/// [`Schedule::FactorialPower`](super::Schedule): `2^53`, so that every
+/// Gamma function the decay evaluates stays finite.
+pub(crate) const MAX_DECAY_ARGUMENT: f64 = 9_007_199_254_740_992.0;
+
 /// The multiplier of [`Schedule::FactorialPower`](super::Schedule) `s`
 /// steps after its warmup: `(s + c)^(-α) / c^(-α)`, in `[0, 1]`, 1 at
-/// `s = 0`. The caller has checked `α >= 0` and `c >= 0`.
+/// `s = 0`. The caller has checked `0 <= α <= 2^53` and `0 <= c <= 2^53`.
+///
+/// The quotient is never formed from the two powers, which overflow or
+/// underflow long before it does: for a whole `α` it is the product of the
+/// `α` factors `(c + i) / (s + c + i)`, each in `(0, 1]`, and otherwise the
+/// exponential of a difference of differences of `lgamma`, all finite.
 pub(crate) fn decay(s: u64, alpha: f64, offset: f64) -> f64 {
     if s == 0 || alpha == 0.0 {
         return 1.0;
     }
     let x = s as f64 + offset;
-    let ratio = power_unchecked(x, -alpha) / power_unchecked(offset, -alpha);
-    // Both powers are positive; the ratio can only leave [0, 1] by rounding.
+    let whole = libm::floor(alpha) == alpha && alpha <= MAX_PRODUCT;
+    let ratio = if whole {
+        (1..=alpha as u32).fold(1.0, |p, i| p * ((offset + i as f64) / (x + i as f64)))
+    } else {
+        let log_power = |y: f64| libm::lgamma(y + 1.0) - libm::lgamma(y + 1.0 + alpha);
+        libm::exp(log_power(x) - log_power(offset))
+    };
+    // Each form is in [0, 1] but for rounding.
     ratio.clamp(0.0, 1.0)
 }
 
