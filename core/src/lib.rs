@@ -18,6 +18,11 @@
 //! step can be split across threads or processes and still give the bits of
 //! the one-call step.
 //!
+//! Beside the rules, [`schedule`] has learning-rate schedules (formulas of
+//! the step, and the refined schedule computed from an earlier run's
+//! gradient norms) and [`init`] a weight initialisation, both with the same
+//! bits on every target.
+//!
 //! # Examples
 //!
 //! ```
