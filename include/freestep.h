@@ -207,6 +207,11 @@ enum freestep_status
      * table is not complete.
      */
     FREESTEP_NOT_READY = 27,
+    /**
+     * A recorded gradient norm given to `freestep_schedule_refine_*` is
+     * NaN, infinite, zero or negative.
+     */
+    FREESTEP_INVALID_NORM = 28,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -393,6 +398,12 @@ enum freestep_schedule_kind
      * Linear warmup, then `((total - t) / (total - warmup))^power`.
      */
     FREESTEP_SCHEDULE_POLYNOMIAL = 6,
+    /**
+     * Linear warmup, then the factorial-power decay
+     * `(s + offset)^(-power) / offset^(-power)`, `s = t - warmup`: about
+     * `(offset / (s + offset))^power`, with no end (`total` is ignored).
+     */
+    FREESTEP_SCHEDULE_FACTORIAL_POWER = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1479,9 +1490,15 @@ typedef struct freestep_schedule {
      */
     double final_value;
     /**
-     * Polynomial: the exponent, > 0.
+     * Polynomial: the exponent, > 0. Factorial power: the exponent, in
+     * [0, 2^53].
      */
     double power;
+    /**
+     * Factorial power: the offset, in [0, 2^53] (larger starts the decay
+     * more gently).
+     */
+    double offset;
 } freestep_schedule;
 
 /**
@@ -2687,6 +2704,51 @@ freestep_status freestep_sps_step_f64(const struct freestep_sps_config *config,
                                       double *step);
 
 /**
+ * Fills `weights` (`len` floats) for a layer with `fan_in` inputs and
+ * `fan_out` outputs by the rule of Defazio and Bottou (arXiv 1906.04267):
+ * variance `gain / sqrt(fan_in * fan_out)`, the geometric mean of the
+ * fan-in and fan-out rules, drawn uniformly from `[-a, a)` with
+ * `a = sqrt(3 * gain / sqrt(fan_in * fan_out))`. Use `gain = 2` for a ReLU
+ * network. For a convolution, both fans include the kernel's area.
+ *
+ * `*rng_state` is the state of a SplitMix64 generator: any value seeds it
+ * (0 included), one number is drawn per weight, and the state after the
+ * last is written back, so successive layers can share one stream. The
+ * values are the same bits on every target.
+ *
+ * A zero fan, or a gain that is not finite and positive or so extreme that
+ * `a` overflows or rounds to 0, returns
+ * `FREESTEP_INVALID_HYPERPARAMETER`; a `rng_state` inside `weights`
+ * `FREESTEP_OVERLAPPING_BUFFERS`; NULL or misaligned pointers are refused
+ * (`weights` may be NULL when `len` is 0). On error nothing is written.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid: `weights` for writing `len` floats,
+ * `rng_state` for reading and writing a `uint64_t`.
+ */
+freestep_status freestep_init_geometric_f32(float *weights,
+                                            size_t len,
+                                            size_t fan_in,
+                                            size_t fan_out,
+                                            double gain,
+                                            uint64_t *rng_state);
+
+/**
+ * `freestep_init_geometric_f32` for `double` weights.
+ *
+ * # Safety
+ *
+ * As for `freestep_init_geometric_f32`.
+ */
+freestep_status freestep_init_geometric_f64(double *weights,
+                                            size_t len,
+                                            size_t fan_in,
+                                            size_t fan_out,
+                                            double gain,
+                                            uint64_t *rng_state);
+
+/**
  * Writes `mechanize`'s defaults into `*out`.
  *
  * `out` must point to a writable `freestep_mechanic_config`; NULL or a
@@ -3163,6 +3225,84 @@ freestep_status freestep_optimizer_eval_params_f64(const struct freestep_optimiz
 freestep_status freestep_schedule_multiplier(const struct freestep_schedule *schedule,
                                              uint64_t step,
                                              double *out);
+
+/**
+ * Computes the refined schedule of Defazio, Cutkosky, Mehta and
+ * Mishchenko (arXiv 2310.07831) from `norms`, the `len` gradient norms an
+ * earlier run recorded at its steps, and writes the multiplier of the base
+ * learning rate of step `t` (from 0) into `out[t]`: finite, in (0, 1], the
+ * largest exactly 1. `tau`, in [0, 1], is the width of the median filter
+ * that smooths the norms, as a fraction of the run (0.1 is moderate; 0
+ * filters nothing). See `freestep::schedule::refined` for the formula.
+ *
+ * `out` holds `out_len` floats and must not overlap `norms`. Returns
+ * `FREESTEP_BAD_LENGTH` when `len` is 0 or differs from `out_len`,
+ * `FREESTEP_INVALID_HYPERPARAMETER` for `tau`, `FREESTEP_INVALID_NORM`
+ * for a norm that is NaN, infinite, zero or negative,
+ * `FREESTEP_OVERLAPPING_BUFFERS`, or a pointer status; on error `out` is
+ * not written.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for their lengths: `norms` for reading,
+ * `out` for writing.
+ */
+freestep_status freestep_schedule_refine_f32(const float *norms,
+                                             size_t len,
+                                             double tau,
+                                             float *out,
+                                             size_t out_len);
+
+/**
+ * `freestep_schedule_refine_f32` with `double` norms and multipliers.
+ *
+ * # Safety
+ *
+ * As for `freestep_schedule_refine_f32`.
+ */
+freestep_status freestep_schedule_refine_f64(const double *norms,
+                                             size_t len,
+                                             double tau,
+                                             double *out,
+                                             size_t out_len);
+
+/**
+ * Writes the factorial power `x^(alpha) = Γ(x + 1) / Γ(x + 1 - alpha)`
+ * into `*out` (the falling factorial `x (x - 1) … (x - alpha + 1)` for a
+ * whole `alpha`), after Defazio and Gower, "The Power of Factorial
+ * Powers" (ACML 2021).
+ *
+ * Needs finite `x > -1` and `x + 1 - alpha > 0`; otherwise
+ * `FREESTEP_INVALID_HYPERPARAMETER`. A NULL or misaligned `out` is
+ * refused. On error `*out` is not written.
+ *
+ * # Safety
+ *
+ * A non-NULL `out` must be valid for writing a `double`.
+ */
+freestep_status freestep_schedule_factorial_power(double x,
+                                                  double alpha,
+                                                  double *out);
+
+/**
+ * Writes the constants of step `step` (from 0) of the momentum method
+ * whose average weights iterate `s` by the factorial power `(s + r)^(r)`:
+ * the heavy-ball momentum `t / (t + r + 2)` into `*momentum` and the
+ * primal-averaging weight `(r + 1) / (t + r + 1)` into `*averaging`.
+ * `r = 0` is the running average; `r = 1` gives momentum `t / (t + 3)`.
+ *
+ * Needs finite `r > -1`; otherwise `FREESTEP_INVALID_HYPERPARAMETER`.
+ * NULL, misaligned or coinciding out-pointers are refused. On error
+ * neither is written.
+ *
+ * # Safety
+ *
+ * Non-NULL pointers must be valid for writing a `double`.
+ */
+freestep_status freestep_schedule_factorial_momentum(uint64_t step,
+                                                     double r,
+                                                     double *momentum,
+                                                     double *averaging);
 
 /**
  * A one-line, NUL-terminated English description of `status` (a

@@ -53,6 +53,9 @@ pub enum Error {
     /// A finite-sum method cannot step yet: SVRG has no complete snapshot,
     /// or Finito's table is not filled.
     NotReady,
+    /// A recorded gradient norm given to a schedule is NaN, infinite, zero
+    /// or negative.
+    InvalidNorm,
 }
 
 impl Error {
@@ -77,6 +80,7 @@ impl Error {
             Error::TableLength => "finite-sum table has the wrong length",
             Error::TableForm => "sample form (dense or linear) does not match the table",
             Error::NotReady => "finite-sum method needs a full snapshot or table first",
+            Error::InvalidNorm => "a gradient norm is NaN, infinite, zero or negative",
         }
     }
 }

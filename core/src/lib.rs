@@ -21,6 +21,10 @@
 //! [`finite_sum`] holds the methods for finite sums that keep a table of
 //! per-sample gradients in caller memory (SAGA, SAG, SVRG, Finito,
 //! Point-SAGA) and the stochastic Polyak step.
+//! Beside the rules, [`schedule`] has learning-rate schedules (formulas of
+//! the step, and the refined schedule computed from an earlier run's
+//! gradient norms) and [`init`] a weight initialisation, both with the same
+//! bits on every target.
 //!
 //! # Examples
 //!
@@ -58,6 +62,7 @@ extern crate std;
 pub mod error;
 pub mod finite_sum;
 pub mod float;
+pub mod init;
 pub mod layout;
 mod math;
 pub mod mechanic;

@@ -18,8 +18,16 @@
 //!   decays to zero).
 //! - No schedule divides by zero: `warmup == total` means all warmup, and
 //!   `total == 1` gives the single step a multiplier of 1.
+//!
+//! Two families live in their own modules: [`refined`], a schedule computed
+//! from the gradient norms of an earlier run (an array, not a formula), and
+//! [`factorial`], the factorial powers behind
+//! [`Schedule::FactorialPower`] and matching momentum constants.
 
 use crate::error::Error;
+
+pub mod factorial;
+pub mod refined;
 
 /// A learning-rate schedule. See the [module documentation](self) for the
 /// conventions shared by all of them.
@@ -71,6 +79,20 @@ pub enum Schedule {
         /// The exponent, `> 0` (1 is linear decay).
         power: f64,
     },
+    /// Linear warmup, then the factorial-power decay
+    /// `(s + offset)^(-alpha) / offset^(-alpha)` at `s = t - warmup`, about
+    /// `(offset / (s + offset))^alpha` but with exact partial sums (see
+    /// [`factorial`]). It has no end: it decays for as long as it runs.
+    FactorialPower {
+        /// Warmup steps (0 for none).
+        warmup: u64,
+        /// The exponent, in `[0, 2^53]` (0 is constant; 1/2 decays like
+        /// `1/√t`, 1 like `1/t`).
+        alpha: f64,
+        /// The offset, in `[0, 2^53]`: larger values start the decay more
+        /// gently.
+        offset: f64,
+    },
 }
 
 impl Schedule {
@@ -115,6 +137,16 @@ impl Schedule {
                     false => bad("power"),
                 }
             }
+            Schedule::FactorialPower { alpha, offset, .. } => {
+                let max = factorial::MAX_DECAY_ARGUMENT;
+                if !crate::math::within(alpha, 0.0, max) {
+                    return bad("alpha");
+                }
+                match crate::math::within(offset, 0.0, max) {
+                    true => Ok(()),
+                    false => bad("offset"),
+                }
+            }
         }
     }
 
@@ -150,6 +182,9 @@ impl Schedule {
             Schedule::Polynomial { total, power, .. } => {
                 crate::math::powf(remaining(t, total, total - warmup), power)
             }
+            Schedule::FactorialPower { alpha, offset, .. } => {
+                factorial::decay(t - warmup, alpha, offset)
+            }
         })
     }
 
@@ -161,7 +196,8 @@ impl Schedule {
             | Schedule::LinearDecay { warmup, .. }
             | Schedule::Cosine { warmup, .. }
             | Schedule::WarmupStableDecay { warmup, .. }
-            | Schedule::Polynomial { warmup, .. } => warmup,
+            | Schedule::Polynomial { warmup, .. }
+            | Schedule::FactorialPower { warmup, .. } => warmup,
         }
     }
 }
@@ -351,12 +387,68 @@ mod tests {
                 total: 4,
                 power: 0.0,
             },
+            Schedule::FactorialPower {
+                warmup: 0,
+                alpha: -0.5,
+                offset: 1.0,
+            },
+            Schedule::FactorialPower {
+                warmup: 0,
+                alpha: 0.5,
+                offset: f64::NAN,
+            },
+            Schedule::FactorialPower {
+                warmup: 0,
+                alpha: 0.5,
+                offset: 1e300,
+            },
         ];
         for s in bad {
             assert!(
                 matches!(s.multiplier(0), Err(Error::InvalidHyperparameter(_))),
                 "{s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn factorial_power_by_hand() {
+        // warmup 2, then alpha 1, offset 1: (s + 1)^(-1) / 1^(-1) = 2 / (s + 2)
+        // at s = t - 2: 1/2, 1 (warmup), then 1, 2/3, 1/2, 2/5.
+        let s = Schedule::FactorialPower {
+            warmup: 2,
+            alpha: 1.0,
+            offset: 1.0,
+        };
+        let got: [f64; 6] = core::array::from_fn(|t| m(s, t as u64));
+        assert_eq!(got, [0.5, 1.0, 1.0, 2.0 / 3.0, 0.5, 0.4]);
+        // alpha 0 is constant; far out, alpha 2 is small but not 0.
+        let flat = Schedule::FactorialPower {
+            warmup: 0,
+            alpha: 0.0,
+            offset: 0.0,
+        };
+        assert_eq!(m(flat, 1000), 1.0);
+        let steep = Schedule::FactorialPower {
+            warmup: 0,
+            alpha: 2.0,
+            offset: 0.0,
+        };
+        // 10^(-2) / 0^(-2) = (1 / (11 · 12)) / (1 / (1 · 2)) = 2 / 132,
+        // computed as the factors (0 + 1) / (10 + 1) and (0 + 2) / (10 + 2).
+        assert!((m(steep, 10) - 2.0 / 132.0).abs() < 1e-17);
+        assert!(m(steep, u64::MAX) > 0.0);
+        // The largest offset and exponent stay finite, fractional or not.
+        for alpha in [64.0, 64.5, factorial::MAX_DECAY_ARGUMENT] {
+            let far = Schedule::FactorialPower {
+                warmup: 0,
+                alpha,
+                offset: factorial::MAX_DECAY_ARGUMENT,
+            };
+            for t in [1, 1000, u64::MAX] {
+                let v = m(far, t);
+                assert!((0.0..=1.0).contains(&v), "alpha {alpha} t {t}: {v}");
+            }
         }
     }
 

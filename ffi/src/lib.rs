@@ -25,6 +25,8 @@
 //! [`optimizer`] the functions that act on an initialised object;
 //! [`schedule`] the learning-rate schedules; [`finite_sum`] the finite-sum
 //! methods (SAGA, SAG, SVRG, Finito, Point-SAGA) and their sampling.
+//! [`schedule`] the learning-rate schedules; [`init`] the weight
+//! initialisation.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
@@ -63,6 +65,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 pub mod boundary;
 pub mod config;
 pub mod finite_sum;
+pub mod init;
 pub mod mechanic;
 pub mod object;
 pub mod optimizer;
@@ -75,6 +78,7 @@ mod tests;
 
 pub use config::*;
 pub use finite_sum::*;
+pub use init::*;
 pub use object::*;
 pub use optimizer::*;
 pub use schedule::*;

@@ -81,6 +81,9 @@ pub enum freestep_status {
     /// A finite-sum method cannot step yet: SVRG's snapshot or Finito's
     /// table is not complete.
     NOT_READY = 27,
+    /// A recorded gradient norm given to `freestep_schedule_refine_*` is
+    /// NaN, infinite, zero or negative.
+    INVALID_NORM = 28,
 }
 
 /// A `freestep_status` as C passes it to `freestep_status_message`: any
@@ -112,6 +115,7 @@ pub(crate) fn status_of(error: Error) -> freestep_status {
         Error::TableLength => S::BAD_TABLE_LENGTH,
         Error::TableForm => S::WRONG_TABLE_FORM,
         Error::NotReady => S::NOT_READY,
+        Error::InvalidNorm => S::INVALID_NORM,
         _ => S::UNKNOWN_ERROR,
     }
 }
@@ -147,7 +151,7 @@ macro_rules! core_message {
 /// The message of a status number, including numbers no status has.
 fn message(status: u32) -> &'static CStr {
     use freestep_status as S;
-    const ALL: [freestep_status; 28] = [
+    const ALL: [freestep_status; 29] = [
         S::OK,
         S::NULL_POINTER,
         S::MISALIGNED_POINTER,
@@ -176,6 +180,7 @@ fn message(status: u32) -> &'static CStr {
         S::BAD_TABLE_LENGTH,
         S::WRONG_TABLE_FORM,
         S::NOT_READY,
+        S::INVALID_NORM,
     ];
     let Some(&status) = ALL.iter().find(|s| **s as u32 == status) else {
         return c"unknown freestep status";
@@ -209,6 +214,7 @@ fn message(status: u32) -> &'static CStr {
         S::BAD_TABLE_LENGTH => core_message!(Error::TableLength),
         S::WRONG_TABLE_FORM => core_message!(Error::TableForm),
         S::NOT_READY => core_message!(Error::NotReady),
+        S::INVALID_NORM => core_message!(Error::InvalidNorm),
     }
 }
 
@@ -259,6 +265,7 @@ mod tests {
             Error::TableLength,
             Error::TableForm,
             Error::NotReady,
+            Error::InvalidNorm,
         ];
         for e in errors {
             let text = message(status_of(e) as u32).to_str().unwrap();
@@ -269,9 +276,9 @@ mod tests {
     #[test]
     fn every_number_has_a_message() {
         assert_eq!(message(0), c"success");
-        assert_eq!(message(28), c"unknown freestep status");
+        assert_eq!(message(29), c"unknown freestep status");
         assert_eq!(message(u32::MAX), c"unknown freestep status");
-        for n in 1..28 {
+        for n in 1..29 {
             assert_ne!(message(n), c"unknown freestep status", "status {n}");
         }
     }

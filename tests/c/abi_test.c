@@ -214,12 +214,12 @@ static void test_version_and_messages(void)
     const char *unknown = freestep_status_message(9999);
     CHECK(unknown != NULL && strlen(unknown) > 0);
     CHECK(strcmp(freestep_status_message(FREESTEP_OK), "success") == 0);
-    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_NOT_READY; s++) {
+    for (uint32_t s = FREESTEP_OK; s <= FREESTEP_INVALID_NORM; s++) {
         const char *m = freestep_status_message(s);
         CHECK(m != NULL && strcmp(m, unknown) != 0);
     }
-    CHECK(strcmp(freestep_status_message(FREESTEP_NOT_READY + 1), unknown) ==
-          0);
+    CHECK(strcmp(freestep_status_message(FREESTEP_INVALID_NORM + 1),
+                 unknown) == 0);
     CHECK(FREESTEP_OK == 0 && FREESTEP_NULL_POINTER == 1 &&
           FREESTEP_UNSUPPORTED == 18 && FREESTEP_F32 == 1 &&
           FREESTEP_F64 == 2);
@@ -1566,7 +1566,8 @@ static void test_threads(void)
  */
 static void test_schedules(void)
 {
-    freestep_schedule s = {FREESTEP_SCHEDULE_LINEAR_DECAY, 0, 4, 0, 0.0, 0.0};
+    freestep_schedule s = {FREESTEP_SCHEDULE_LINEAR_DECAY, 0, 4, 0,
+                           0.0, 0.0, 0.0};
     double want[5] = {1.0, 0.75, 0.5, 0.25, 0.0};
     for (uint64_t t = 0; t < 5; t++) {
         double m = -1.0;
@@ -1582,13 +1583,15 @@ static void test_schedules(void)
         CHECK(m == with_warmup[t]);
     }
     /* All warmup, and a one-step run: no division by zero. */
-    freestep_schedule all = {FREESTEP_SCHEDULE_COSINE, 3, 3, 0, 0.0, 0.0};
+    freestep_schedule all = {FREESTEP_SCHEDULE_COSINE, 3, 3, 0,
+                             0.0, 0.0, 0.0};
     double m = -1.0;
     CHECK(freestep_schedule_multiplier(&all, 2, &m) == FREESTEP_OK && m == 1.0);
-    freestep_schedule one = {FREESTEP_SCHEDULE_POLYNOMIAL, 0, 1, 0, 0.0, 2.0};
+    freestep_schedule one = {FREESTEP_SCHEDULE_POLYNOMIAL, 0, 1, 0,
+                             0.0, 2.0, 0.0};
     CHECK(freestep_schedule_multiplier(&one, 0, &m) == FREESTEP_OK && m == 1.0);
     freestep_schedule wsd = {FREESTEP_SCHEDULE_WARMUP_STABLE_DECAY, 2, 8, 3,
-                             0.0, 0.0};
+                             0.0, 0.0, 0.0};
     CHECK(freestep_schedule_multiplier(&wsd, 4, &m) == FREESTEP_OK && m == 1.0);
     CHECK(freestep_schedule_multiplier(&wsd, 6, &m) == FREESTEP_OK &&
           m == 2.0 / 3.0);
@@ -2064,6 +2067,122 @@ static void test_finite_sum(void)
                                  FREESTEP_TABLE_LINEAR, &step));
 }
 
+/*
+ * The refined schedule, by hand: norms 2, 1, 1, 2 without filtering
+ * (tau 0) give weights 1/4, 1, 1, 1/4 (1 / norm^2, scaled by the smallest
+ * norm), tail sums from the end 1/4, 5/4, 9/4, 10/4, products 5/8, 9/4,
+ * 5/4, 1/16, and over the peak 9/4: 5/18, 1, 5/9, 1/36. Bad input writes
+ * nothing.
+ */
+static void test_refined_schedule(void)
+{
+    const double norms[4] = {2.0, 1.0, 1.0, 2.0};
+    double out[4] = {0};
+    OK(freestep_schedule_refine_f64(norms, 4, 0.0, out, 4));
+    CHECK(out[0] == 5.0 / 18.0 && out[1] == 1.0 && out[2] == 5.0 / 9.0 &&
+          out[3] == 1.0 / 36.0);
+    const float norms32[4] = {2.0f, 1.0f, 1.0f, 2.0f};
+    float out32[4] = {0};
+    OK(freestep_schedule_refine_f32(norms32, 4, 0.0, out32, 4));
+    CHECK(out32[0] == (float)(5.0 / 18.0) && out32[1] == 1.0f);
+
+    double kept[4] = {7.0, 7.0, 7.0, 7.0};
+    const double nan_norm[4] = {1.0, NAN, 1.0, 1.0};
+    const double zero_norm[4] = {1.0, 0.0, 1.0, 1.0};
+    CHECK(freestep_schedule_refine_f64(nan_norm, 4, 0.1, kept, 4) ==
+          FREESTEP_INVALID_NORM);
+    CHECK(freestep_schedule_refine_f64(zero_norm, 4, 0.1, kept, 4) ==
+          FREESTEP_INVALID_NORM);
+    CHECK(freestep_schedule_refine_f64(norms, 4, 1.5, kept, 4) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_schedule_refine_f64(norms, 4, 0.1, kept, 3) ==
+          FREESTEP_BAD_LENGTH);
+    CHECK(freestep_schedule_refine_f64(norms, 0, 0.1, kept, 0) ==
+          FREESTEP_BAD_LENGTH);
+    CHECK(freestep_schedule_refine_f64(NULL, 4, 0.1, kept, 4) ==
+          FREESTEP_NULL_POINTER);
+    CHECK(freestep_schedule_refine_f64(kept, 4, 0.1, kept + 1, 3) ==
+          FREESTEP_OVERLAPPING_BUFFERS);
+    CHECK(kept[0] == 7.0 && kept[1] == 7.0 && kept[2] == 7.0 &&
+          kept[3] == 7.0);
+}
+
+/*
+ * Factorial powers, by hand: 5^(3) = 5 * 4 * 3 = 60; 3^(-2) = 1 / (4 * 5).
+ * The schedule with power 1 and offset 1 after a warmup of 2 is
+ * (s + 1)^(-1) / 1^(-1) = 2 / (s + 2) at s = t - 2. With r = 1 the
+ * momentum of step 3 is 3 / (3 + 3) and the averaging weight 2 / (3 + 2).
+ */
+static void test_factorial_powers(void)
+{
+    double v = -1.0;
+    OK(freestep_schedule_factorial_power(5.0, 3.0, &v));
+    CHECK(v == 60.0);
+    OK(freestep_schedule_factorial_power(3.0, -2.0, &v));
+    CHECK(v == 1.0 / 20.0);
+    freestep_schedule s = {FREESTEP_SCHEDULE_FACTORIAL_POWER, 2, 0, 0,
+                           0.0, 1.0, 1.0};
+    double want[5] = {0.5, 1.0, 1.0, 2.0 / 3.0, 0.5};
+    for (uint64_t t = 0; t < 5; t++) {
+        double m = -1.0;
+        CHECK(freestep_schedule_multiplier(&s, t, &m) == FREESTEP_OK);
+        CHECK(m == want[t]);
+    }
+    double beta = -1.0, c = -1.0;
+    OK(freestep_schedule_factorial_momentum(3, 1.0, &beta, &c));
+    CHECK(beta == 0.5 && c == 2.0 / 5.0);
+
+    double untouched = 42.0, other = 42.0;
+    CHECK(freestep_schedule_factorial_power(2.0, 3.0, &untouched) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_schedule_factorial_momentum(0, -1.0, &untouched, &other) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_schedule_factorial_momentum(0, 1.0, &untouched,
+                                               &untouched) ==
+          FREESTEP_OVERLAPPING_BUFFERS);
+    s.offset = -1.0;
+    CHECK(freestep_schedule_multiplier(&s, 3, &untouched) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(untouched == 42.0 && other == 42.0);
+}
+
+/*
+ * The geometric-mean initialisation, by hand: fans 3 and 3 with gain 4 give
+ * the bound a = sqrt(3 * 4 / sqrt(9)) = 2, so a weight is 4u - 2 with u the
+ * top 53 bits of a SplitMix64 output over 2^53. Seed 0's first output is
+ * 0xe220a8397b1dcdaf, and after two draws the state is twice the
+ * generator's step 0x9e3779b97f4a7c15 (mod 2^64). Bad input writes nothing.
+ */
+static void test_init_geometric(void)
+{
+    double w[2] = {0.0, 0.0};
+    uint64_t rng = 0;
+    OK(freestep_init_geometric_f64(w, 2, 3, 3, 4.0, &rng));
+    double u0 = (double)(UINT64_C(0xe220a8397b1dcdaf) >> 11) * 0x1p-53;
+    CHECK(w[0] == 4.0 * u0 - 2.0);
+    CHECK(w[1] >= -2.0 && w[1] < 2.0);
+    CHECK(rng == UINT64_C(0x9e3779b97f4a7c15) * 2u);
+    float w32[1] = {0.0f};
+    rng = 0;
+    OK(freestep_init_geometric_f32(w32, 1, 3, 3, 4.0, &rng));
+    CHECK(w32[0] == (float)(4.0 * u0 - 2.0));
+
+    double kept[2] = {7.0, 7.0};
+    uint64_t seed = 5;
+    CHECK(freestep_init_geometric_f64(kept, 2, 0, 3, 2.0, &seed) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_init_geometric_f64(kept, 2, 3, 3, 0.0, &seed) ==
+          FREESTEP_INVALID_HYPERPARAMETER);
+    CHECK(freestep_init_geometric_f64(kept, 2, 3, 3, 2.0, NULL) ==
+          FREESTEP_NULL_POINTER);
+    CHECK(freestep_init_geometric_f64(NULL, 2, 3, 3, 2.0, &seed) ==
+          FREESTEP_NULL_POINTER);
+    CHECK(freestep_init_geometric_f64(kept, 2, 3, 3, 2.0,
+                                      (uint64_t *)(void *)&kept[1]) ==
+          FREESTEP_OVERLAPPING_BUFFERS);
+    CHECK(kept[0] == 7.0 && kept[1] == 7.0 && seed == 5);
+}
+
 int main(void)
 {
     test_version_and_messages();
@@ -2089,6 +2208,9 @@ int main(void)
     test_radam_schedulefree();
     test_schedulefree_wrapper();
     test_finite_sum();
+    test_refined_schedule();
+    test_factorial_powers();
+    test_init_geometric();
 
     printf("freestep %s, C ABI test\n", freestep_version());
     printf("%u passed, %u failed\n", passed, failed);

@@ -37,7 +37,10 @@ const USAGE: &str =
                        schedulefree-wrapper-sgd, polyak, ngd, accelerated,
                        primal-averaging, shb
   --schedule KIND      constant (default), warmup, linear-decay, cosine, wsd,
-                       polynomial: scales the rule's lr at every step
+                       polynomial, factorial: scales the rule's lr at every
+                       step; refined: a first run records its gradient
+                       norms, a second trains on the refined schedule made
+                       from them (both runs' test accuracies are printed)
   --epochs N           number of epochs (the program's default when absent)
   --write-data-header  regenerate examples/c/digits_data.h from
                        examples/data/digits.csv, then stop";

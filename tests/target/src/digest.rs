@@ -1,6 +1,9 @@
 //! The trajectory digest: every case's f32 trajectory on the fixed problem,
 //! reduced to one FNV-1a hash of all its bits (train parameters and, for
-//! Schedule-Free, eval weights, after every step).
+//! Schedule-Free, eval weights, after every step). Three more `CASE` lines
+//! hash what the library computes outside a step: the geometric-mean
+//! initialiser's weights and the refined and factorial-power schedules, from
+//! fixed inputs (libm's `exp` and `lgamma` included).
 //!
 //! Two targets print the same `DIGEST` only if every rule computes every
 //! bit the same way on both: no fused multiply-add on one and not the other,
@@ -8,7 +11,9 @@
 
 use core::fmt::Write;
 
-use freestep::{Error, Optimizer, TILE};
+use freestep::init::{geometric_uniform, SplitMix64};
+use freestep::schedule::{factorial, refined};
+use freestep::{Error, Optimizer, Schedule, TILE};
 
 use crate::cases::{self, Case, Job, Weights, CASES};
 use crate::problem::{Fnv, Problem, N, STEPS};
@@ -187,6 +192,86 @@ pub fn run<W: Write>(report: &mut Report<W>) {
             }
         }
     }
+    for (name, digest) in [
+        ("init-geometric", init_digest()),
+        ("schedule-refined", refined_digest()),
+        ("schedule-factorial", factorial_digest()),
+    ] {
+        match digest {
+            Ok(d) => {
+                report.line(format_args!("CASE {name} {:016x}", d.0));
+                all.word(d.0 as u32);
+                all.word((d.0 >> 32) as u32);
+            }
+            Err(e) => report.check(
+                format_args!("digest {name}"),
+                Err(Failure::new(e.message())),
+            ),
+        }
+    }
     let (target, hex, rules) = (crate::TARGET_NAME, all.0, cases::rules_covered());
     report.line(format_args!("DIGEST {target} {hex:016x} rules={rules}"));
+}
+
+/// The weights of two layers of the geometric-mean initialisation, in f32
+/// and f64, from one generator stream.
+#[inline(never)]
+fn init_digest() -> Result<Fnv, Error> {
+    let mut hash = Fnv::new();
+    let mut rng = SplitMix64::new(SEED);
+    let mut w32 = [0.0f32; 256];
+    geometric_uniform(&mut w32, 16, 16, 2.0, &mut rng)?;
+    hash.f32s(&w32);
+    let mut w64 = [0.0f64; 70];
+    geometric_uniform(&mut w64, 7, 10, 1.0, &mut rng)?;
+    hash.f64s(&w64);
+    Ok(hash)
+}
+
+/// The refined schedule of 96 generated norms (a falling trend with
+/// noise), filtered over a tenth of the run, in f32 and f64.
+#[inline(never)]
+fn refined_digest() -> Result<Fnv, Error> {
+    let mut hash = Fnv::new();
+    let mut rng = SplitMix64::new(SEED ^ 1);
+    let mut norms = [0.0f64; 96];
+    for (i, g) in norms.iter_mut().enumerate() {
+        *g = (0.25 + rng.next_unit()) * 8.0 / (1.0 + i as f64 / 8.0);
+    }
+    let mut out = [0.0f64; 96];
+    refined::refine(&norms, 0.1, &mut out)?;
+    hash.f64s(&out);
+    let norms32 = norms.map(|g| g as f32);
+    let mut out32 = [0.0f32; 96];
+    refined::refine(&norms32, 0.1, &mut out32)?;
+    hash.f32s(&out32);
+    Ok(hash)
+}
+
+/// The factorial-power schedule (a whole and a fractional exponent), the
+/// factorial power itself through its Gamma-function path, and the
+/// momentum constants.
+#[inline(never)]
+fn factorial_digest() -> Result<Fnv, Error> {
+    let mut hash = Fnv::new();
+    for (alpha, offset) in [(1.0, 2.0), (0.5, 3.5)] {
+        let s = Schedule::FactorialPower {
+            warmup: 3,
+            alpha,
+            offset,
+        };
+        for t in 0..64 {
+            hash.f64s(&[s.multiplier(t)?]);
+        }
+    }
+    for t in 0..64u64 {
+        let x = t as f64 * 1.75 + 0.5;
+        hash.f64s(&[
+            factorial::factorial_power(x, 0.3)?,
+            factorial::factorial_power(x, -1.6)?,
+            factorial::momentum(t, 0.5)?,
+            factorial::averaging_weight(t, 0.5)?,
+        ]);
+    }
+    Ok(hash)
 }
