@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::{demo, no_panic, setup, shell};
+use crate::{no_panic, setup, shell, trainer};
 
 /// The demo's name for this target (`--target cortex-m4f`).
 pub const TARGET_NAME: &str = "cortex-m4f";
@@ -95,9 +95,9 @@ pub fn run(pass: &[String], compare_host: bool) -> Result<(), String> {
     }
     Ram::parse(&run.stdout)?.check()?;
     if compare_host {
-        let host = demo::host_output(pass)?;
+        let host = trainer::host_output(pass)?;
         compare(&host, &run.stdout)?;
-        let digest = demo::printed_value(&host, "weights digest:").unwrap_or("-");
+        let digest = trainer::printed_value(&host, "weights digest:").unwrap_or("-");
         println!(
             "host and {TARGET_NAME} print the same {} lines (weights digest {digest})",
             host.lines().count()
@@ -113,9 +113,9 @@ pub fn run(pass: &[String], compare_host: bool) -> Result<(), String> {
 pub fn check_matches_host(min_accuracy: f64) -> Result<(), String> {
     check_exits()?;
     let mcu = default_run()?;
-    let (accuracy, digest) = demo::checked_result(&mcu, min_accuracy)
+    let (accuracy, digest) = trainer::checked_result(&mcu, min_accuracy)
         .map_err(|e| format!("{e}\n--- output of the firmware\n{mcu}"))?;
-    let host = demo::host_output(&[])?;
+    let host = trainer::host_output(&[])?;
     compare(&host, &mcu)?;
     println!(
         "demo on {TARGET_NAME}: test accuracy {accuracy}, weights digest {digest}, \
@@ -215,10 +215,10 @@ fn ensure_tools() -> Result<(), String> {
 
 /// The trainer's firmware, with the data checked to sit in flash.
 fn build_trainer() -> Result<PathBuf, String> {
-    demo::check_data_header()?;
+    trainer::check_data_header()?;
     ensure_tools()?;
     let library = no_panic::build_library(None)?;
-    let elf = build_firmware(&[demo::SOURCE], Some(&library), "train_digits")?;
+    let elf = build_firmware(&[trainer::SOURCE], Some(&library), "train_digits")?;
     check_data_in_flash(&elf)?;
     Ok(elf)
 }
@@ -227,7 +227,7 @@ fn build_trainer() -> Result<PathBuf, String> {
 /// into `target/demo/cortex-m4f/<name>.elf`, with a map file beside it.
 fn build_firmware(sources: &[&str], library: Option<&Path>, name: &str) -> Result<PathBuf, String> {
     ensure_tools()?;
-    let out_dir = demo::target_dir().join("demo").join(TARGET_NAME);
+    let out_dir = trainer::target_dir().join("demo").join(TARGET_NAME);
     fs::create_dir_all(&out_dir)
         .map_err(|e| format!("could not create {}: {e}", out_dir.display()))?;
     let elf = out_dir.join(format!("{name}.elf"));
@@ -235,7 +235,7 @@ fn build_firmware(sources: &[&str], library: Option<&Path>, name: &str) -> Resul
     let mut cmd = Command::new("arm-none-eabi-gcc");
     cmd.current_dir(shell::root())
         .args(ARCH_FLAGS)
-        .args(demo::CFLAGS)
+        .args(trainer::CFLAGS)
         .args(["-Iinclude", "-Iexamples/c"])
         .args(sources)
         .arg(STARTUP);

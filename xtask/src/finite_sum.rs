@@ -13,8 +13,8 @@
 use std::fs;
 use std::process::Command;
 
-use crate::demo;
 use crate::shell;
+use crate::trainer;
 
 const SOURCE: &str = "examples/c/logreg_cancer.c";
 const DATA: &str = "examples/data/breast_cancer.csv";
@@ -26,12 +26,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(extra) = args.first() {
         return Err(format!("`finite-sum` takes no arguments (got `{extra}`)"));
     }
-    let library = demo::build_library()?;
-    let out_dir = demo::target_dir().join("demo");
+    let library = trainer::build_library()?;
+    let out_dir = trainer::target_dir().join("demo");
     fs::create_dir_all(&out_dir)
         .map_err(|e| format!("could not create {}: {e}", out_dir.display()))?;
     let program = out_dir.join("logreg_cancer");
-    demo::compile(SOURCE, &library, &program)?;
+    trainer::compile(SOURCE, &library, &program)?;
     let output = Command::new(&program)
         .current_dir(shell::root())
         .arg(DATA)

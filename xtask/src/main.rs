@@ -30,6 +30,7 @@ mod setup;
 mod shell;
 mod size;
 mod test;
+mod trainer;
 
 use std::process::ExitCode;
 
