@@ -223,7 +223,12 @@ mod tests {
             (4, 4, f64::MAX, "gain"),
             // The bound vanishes: 3 · 2^-1074 / (2^32 - 1) rounds to 0 (fans
             // that fit a 32-bit usize, so every target sees the same case).
-            (u32::MAX as usize, u32::MAX as usize, f64::from_bits(1), "gain"),
+            (
+                u32::MAX as usize,
+                u32::MAX as usize,
+                f64::from_bits(1),
+                "gain",
+            ),
         ];
         for (fan_in, fan_out, gain, what) in cases {
             let got = geometric_uniform(&mut w, fan_in, fan_out, gain, &mut rng);
