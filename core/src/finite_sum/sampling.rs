@@ -14,6 +14,7 @@
 //!   table of cumulative weights the caller owns.
 
 use crate::error::Error;
+use crate::init::SplitMix64;
 
 /// xoshiro256**: 256 bits of state, period 2²⁵⁶ - 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,25 +22,11 @@ pub struct Rng {
     s: [u64; 4],
 }
 
-/// One SplitMix64 step: advances `x` and returns the next output.
-fn splitmix64(x: &mut u64) -> u64 {
-    *x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 impl Rng {
     /// The generator seeded with `seed` (any value, 0 included).
     pub fn new(seed: u64) -> Self {
-        let mut x = seed;
-        let s = [
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-        ];
+        let mut x = SplitMix64::new(seed);
+        let s = [x.next_u64(), x.next_u64(), x.next_u64(), x.next_u64()];
         Rng { s }
     }
 
