@@ -69,6 +69,14 @@ impl Averaging {
         train_mode: true,
     };
 
+    /// Refuses a step in eval mode.
+    fn ready(&self) -> Result<(), Error> {
+        match self.train_mode {
+            true => Ok(()),
+            false => Err(Error::EvalMode),
+        }
+    }
+
     fn progress(&self) -> Progress {
         Progress {
             k: self.k,
@@ -277,10 +285,7 @@ impl UpdateRule for ScheduleFreeSgd {
     }
 
     fn ready(&self) -> Result<(), Error> {
-        match self.averaging.train_mode {
-            true => Ok(()),
-            false => Err(Error::EvalMode),
-        }
+        self.averaging.ready()
     }
 
     fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
@@ -415,10 +420,7 @@ impl UpdateRule for ScheduleFreeAdamW {
     }
 
     fn ready(&self) -> Result<(), Error> {
-        match self.averaging.train_mode {
-            true => Ok(()),
-            false => Err(Error::EvalMode),
-        }
+        self.averaging.ready()
     }
 
     fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
@@ -582,10 +584,7 @@ impl UpdateRule for ScheduleFreeRAdam {
     }
 
     fn ready(&self) -> Result<(), Error> {
-        match self.averaging.train_mode {
-            true => Ok(()),
-            false => Err(Error::EvalMode),
-        }
+        self.averaging.ready()
     }
 
     fn finish(&mut self, _sums: &[f64; MAX_SUMS], _loss: Option<f64>) -> ScheduleFreePlan {
