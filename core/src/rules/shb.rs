@@ -62,7 +62,8 @@ impl Default for ShbConfig {
 /// ```
 /// use freestep::{Optimizer, Shb, ShbConfig};
 ///
-/// let mut opt = Optimizer::<f64, _>::new(Shb::new(ShbConfig { lr: 0.5, lr_power: 0.0 }), 1).unwrap();
+/// let rule = Shb::new(ShbConfig { lr: 0.5, lr_power: 0.0 });
+/// let mut opt = Optimizer::<f64, _>::new(rule, 1).unwrap();
 /// let (mut x, mut z) = ([1.0], [0.0; Shb::state_len(1)]);
 /// opt.step(&mut x, &[1.0], &mut z).unwrap();
 /// // z1 = 1 - 0.5 and, with equal weights, x1 = (z0 + z1) / 2.
