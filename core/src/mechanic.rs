@@ -247,11 +247,10 @@ impl Mechanic {
         let n = base.len();
         // What the base step would refuse, checked before anything is
         // written.
-        base.check_step(
-            (params, grads, loss),
-            base_state,
-            own.len() == self.state_len(n),
-        )?;
+        base.check_step((params, grads, loss), base_state)?;
+        if own.len() != self.state_len(n) {
+            return Err(Error::StateLength);
+        }
         let first = self.tuner.iter_count == 0;
         let (reference, rest) = own.split_at_mut_checked(n).ok_or(Error::StateLength)?;
         let (before, delta) = rest.split_at_mut_checked(n).ok_or(Error::StateLength)?;

@@ -364,21 +364,16 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         loss: Option<f64>,
         state: &mut [T],
     ) -> Result<(), Error> {
-        if params.len() != self.layout.n {
-            return Err(Error::Length);
-        }
         if R::SUMS == 0 {
             // The phases without their partial sums, which such a rule does
             // not read: the same checks in the same order, the same plan,
             // and a kilobyte less stack on a microcontroller.
-            self.check_rule()?;
-            self.check_range(0, params.len(), grads.len(), state.len())?;
-            if !all_finite(grads) {
-                return Err(Error::NonFiniteGradient);
-            }
-            check_loss::<R>(loss)?;
+            self.check_step((params, grads, loss), state)?;
             self.commit_plan(&[0.0; MAX_SUMS], loss);
         } else {
+            if params.len() != self.layout.n {
+                return Err(Error::Length);
+            }
             let partial = self.partial(0, params, grads, state)?;
             self.finish_inner(&partial, loss)?;
         }
@@ -388,24 +383,20 @@ impl<T: Float, R: UpdateRule> Optimizer<T, R> {
         Ok(())
     }
 
-    /// Everything a one-call step would refuse before it changes anything:
-    /// for the wrappers (Mechanic, the Schedule-Free wrapper), which write
-    /// their own state before the base rule steps. `own_ok` is the
-    /// wrapper's check of its own state length.
+    /// Everything a one-call step refuses before it changes anything, in
+    /// the order the step checks it. The wrappers (Mechanic, the
+    /// Schedule-Free wrapper) call it too, since they write their own state
+    /// before the base rule steps.
     pub(crate) fn check_step(
         &self,
         (params, grads, loss): (&[T], &[T], Option<f64>),
-        base_state: &[T],
-        own_ok: bool,
+        state: &[T],
     ) -> Result<(), Error> {
-        let n = self.layout.n;
-        if params.len() != n || grads.len() != n {
+        if params.len() != self.layout.n {
             return Err(Error::Length);
         }
-        if !own_ok || base_state.len() != self.state_len() {
-            return Err(Error::StateLength);
-        }
         self.check_rule()?;
+        self.check_range(0, params.len(), grads.len(), state.len())?;
         if !all_finite(grads) {
             return Err(Error::NonFiniteGradient);
         }

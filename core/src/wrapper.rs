@@ -159,7 +159,10 @@ impl ScheduleFreeWrapper {
         let n = base.len();
         // What the base step would refuse, checked before anything is
         // written.
-        base.check_step((params, grads, loss), base_state, z.len() == n)?;
+        base.check_step((params, grads, loss), base_state)?;
+        if z.len() != n {
+            return Err(Error::StateLength);
+        }
         let c = self.config;
         let beta = c.momentum;
         if self.k == 0 {
