@@ -6,7 +6,7 @@ use core::ptr::addr_of;
 use freestep_core::mechanic::{Mechanic, MechanicConfig, MAX_BETAS};
 
 use crate::boundary::{boundary, check_ptr, Out};
-use crate::object::{each_rule, freestep_optimizer, Any, Object};
+use crate::object::{freestep_optimizer, Object};
 use crate::optimizer::query;
 use crate::status::{freestep_status, status_of};
 use crate::wrapper::is_schedule_free;
@@ -121,11 +121,7 @@ pub unsafe extern "C" fn freestep_optimizer_mechanize(
         tuner.validate().map_err(status_of)?;
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get_mut(opt) }?;
-        let stepped = object.with_any(
-            |a: &Any<f32>| each_rule!(a, o => o.has_stepped()),
-            |a: &Any<f64>| each_rule!(a, o => o.has_stepped()),
-        );
-        if is_schedule_free(object.rule()) || object.wrapper().is_some() || stepped {
+        if is_schedule_free(object.rule()) || object.wrapper().is_some() || object.has_stepped() {
             return Err(freestep_status::UNSUPPORTED);
         }
         object.set_tuner(tuner);

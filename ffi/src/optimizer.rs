@@ -60,6 +60,15 @@ impl Object {
         base.saturating_add(tuner).saturating_add(wrapper)
     }
 
+    /// True once the rule has taken a step (Mechanic and the wrapper can
+    /// only be added before).
+    pub(crate) fn has_stepped(&self) -> bool {
+        self.with_any(
+            |a| each_rule!(a, o => o.has_stepped()),
+            |a| each_rule!(a, o => o.has_stepped()),
+        )
+    }
+
     /// Refuses a full-array call whose lengths are not the optimizer's
     /// (the state counted with the tuner's or wrapper's part).
     fn check_lengths(&self, n: usize, state_len: usize) -> Result<(), freestep_status> {

@@ -6,7 +6,7 @@ use core::ptr::addr_of;
 use freestep_core::wrapper::{ScheduleFreeWrapper, ScheduleFreeWrapperConfig};
 
 use crate::boundary::{boundary, check_ptr, Out};
-use crate::object::{each_rule, freestep_optimizer, freestep_rule, Any, Object};
+use crate::object::{freestep_optimizer, freestep_rule, Object};
 use crate::status::{freestep_status, status_of};
 
 /// Hyperparameters of the Schedule-Free wrapper, as
@@ -102,11 +102,7 @@ pub unsafe extern "C" fn freestep_optimizer_schedulefree_wrap(
         wrapper.validate().map_err(status_of)?;
         // SAFETY: the caller passes an optimizer block as documented.
         let object = unsafe { Object::get_mut(opt) }?;
-        let stepped = object.with_any(
-            |a: &Any<f32>| each_rule!(a, o => o.has_stepped()),
-            |a: &Any<f64>| each_rule!(a, o => o.has_stepped()),
-        );
-        if is_schedule_free(object.rule()) || object.tuner().is_some() || stepped {
+        if is_schedule_free(object.rule()) || object.tuner().is_some() || object.has_stepped() {
             return Err(freestep_status::UNSUPPORTED);
         }
         object.set_wrapper(wrapper);
