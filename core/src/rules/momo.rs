@@ -181,23 +181,19 @@ fn step_size(plan: &MomoPlan, lr: f64, lmbda: f64, prox: bool) -> f64 {
 }
 
 /// Advances the loss and `<g, x>` averages and the lower bound, and returns
-/// the plan. `start_at_first` starts the averages at the first values
-/// (MoMo without bias correction) instead of zero.
-#[allow(clippy::too_many_arguments)]
+/// the plan. Without bias correction the averages start at the first values
+/// (MoMo's default), with it at zero (MoMo's option, and MoMo-Adam).
 fn advance(
     m: &mut Model,
-    sums: &[f64; MAX_SUMS],
-    loss: f64,
-    beta: f64,
-    start_at_first: bool,
-    bias_corrected: bool,
+    (sums, loss): (&[f64; MAX_SUMS], f64),
+    (beta, bias_corrected): (f64, bool),
     (lr, lmbda, lb0): (f64, f64, f64),
     use_fstar: bool,
     prox: bool,
 ) -> MomoPlan {
     let [pg, dot, norm, ..] = *sums;
     m.k += 1;
-    if m.k == 1 && start_at_first {
+    if m.k == 1 && !bias_corrected {
         m.loss_avg = loss;
         m.gamma = pg;
     }
@@ -353,11 +349,8 @@ impl UpdateRule for Momo {
         let loss = loss.unwrap_or(0.0);
         advance(
             &mut self.model,
-            sums,
-            loss,
-            c.beta,
-            !c.bias_correction,
-            c.bias_correction,
+            (sums, loss),
+            (c.beta, c.bias_correction),
             (c.lr, c.weight_decay, c.lb),
             c.use_fstar,
             c.weight_decay > 0.0,
@@ -525,11 +518,8 @@ impl UpdateRule for MomoAdam {
         let bc2 = self.bias_correction2();
         let plan = advance(
             &mut self.model,
-            sums,
-            loss,
-            c.beta1,
-            false,
-            true,
+            (sums, loss),
+            (c.beta1, true),
             (c.lr, c.weight_decay, c.lb),
             c.use_fstar,
             true,
